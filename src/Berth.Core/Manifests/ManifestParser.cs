@@ -1,0 +1,224 @@
+using System.Text.Json;
+using Berth.Storage.Layout;
+
+namespace Berth.Core.Manifests;
+
+/// <summary>A content descriptor as it appears in a manifest.</summary>
+public sealed record Descriptor(string MediaType, Digest Digest, long Size, string? ArtifactType = null,
+    IReadOnlyDictionary<string, string>? Annotations = null, IReadOnlyList<string>? Urls = null);
+
+/// <summary>What the registry needs to know about a manifest or index.</summary>
+public sealed record ParsedManifest(
+    string MediaType,
+    Descriptor? Config,
+    IReadOnlyList<Descriptor> Layers,
+    IReadOnlyList<Descriptor> Manifests,
+    Descriptor? Subject,
+    string? ArtifactType,
+    IReadOnlyDictionary<string, string>? Annotations)
+{
+    public bool IsIndex => MediaTypes.IsIndex(MediaType);
+
+    /// <summary>The artifact type the referrers API reports: artifactType, else the config's media type.</summary>
+    public string? EffectiveArtifactType => ArtifactType ?? (IsIndex ? null : Config?.MediaType);
+
+    /// <summary>Blobs (not manifests) that must be present for a pull: config and distributable layers.</summary>
+    public IEnumerable<Descriptor> RequiredBlobs
+    {
+        get
+        {
+            if (Config is not null)
+            {
+                yield return Config;
+            }
+            foreach (var layer in Layers)
+            {
+                if (!(MediaTypes.IsNonDistributable(layer.MediaType) && layer.Urls is { Count: > 0 }))
+                {
+                    yield return layer;
+                }
+            }
+        }
+    }
+}
+
+/// <summary>Thrown for a manifest the registry cannot accept; the message says why.</summary>
+public sealed class ManifestFormatException(string message) : Exception(message);
+
+public static class ManifestParser
+{
+    /// <summary>The media type a stored manifest is served with: its mediaType field, or what its shape says.</summary>
+    public static string DetectMediaType(ReadOnlySpan<byte> content)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(content);
+            using var doc = JsonDocument.ParseValue(ref reader);
+            return DetectMediaType(doc.RootElement, declared: null);
+        }
+        catch (JsonException)
+        {
+            return "application/octet-stream";
+        }
+    }
+
+    /// <summary>Parses and validates a manifest. <paramref name="contentType"/> is the Content-Type the client sent, if any.</summary>
+    public static ParsedManifest Parse(ReadOnlySpan<byte> content, string? contentType = null)
+    {
+        JsonDocument doc;
+        try
+        {
+            var reader = new Utf8JsonReader(content, new JsonReaderOptions { MaxDepth = 64 });
+            doc = JsonDocument.ParseValue(ref reader);
+        }
+        catch (JsonException e)
+        {
+            throw new ManifestFormatException("manifest is not valid JSON: " + e.Message);
+        }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new ManifestFormatException("manifest must be a JSON object");
+            }
+            var declared = NormalizeContentType(contentType);
+            var mediaType = DetectMediaType(root, declared);
+            if (MediaTypes.IsSchema1(mediaType))
+            {
+                throw new ManifestFormatException("Docker schema1 manifests are not supported; push with a current client (OCI or Docker schema2)");
+            }
+            if (!MediaTypes.IsSupported(mediaType))
+            {
+                throw new ManifestFormatException($"unsupported manifest media type '{mediaType}'");
+            }
+            if (!root.TryGetProperty("schemaVersion", out var sv) || sv.ValueKind != JsonValueKind.Number || sv.GetInt32() != 2)
+            {
+                throw new ManifestFormatException("schemaVersion must be 2");
+            }
+            if (root.TryGetProperty("mediaType", out var mt) && mt.ValueKind == JsonValueKind.String && declared is not null
+                && MediaTypes.IsSupported(declared) && mt.GetString() != declared)
+            {
+                throw new ManifestFormatException($"mediaType '{mt.GetString()}' does not match Content-Type '{declared}'");
+            }
+            var artifactType = OptionalString(root, "artifactType");
+            var annotations = ReadAnnotations(root);
+            var subject = root.TryGetProperty("subject", out var s) && s.ValueKind != JsonValueKind.Null ? ReadDescriptor(s, "subject") : null;
+            if (MediaTypes.IsIndex(mediaType))
+            {
+                if (!root.TryGetProperty("manifests", out var manifests) || manifests.ValueKind != JsonValueKind.Array)
+                {
+                    throw new ManifestFormatException("an index needs a 'manifests' array");
+                }
+                var children = new List<Descriptor>();
+                var i = 0;
+                foreach (var m in manifests.EnumerateArray())
+                {
+                    children.Add(ReadDescriptor(m, $"manifests[{i++}]"));
+                }
+                return new ParsedManifest(mediaType, null, [], children, subject, artifactType, annotations);
+            }
+            if (!root.TryGetProperty("config", out var config) || config.ValueKind != JsonValueKind.Object)
+            {
+                throw new ManifestFormatException("an image manifest needs a 'config' descriptor");
+            }
+            var layers = new List<Descriptor>();
+            if (root.TryGetProperty("layers", out var layersElement))
+            {
+                if (layersElement.ValueKind != JsonValueKind.Array)
+                {
+                    throw new ManifestFormatException("'layers' must be an array");
+                }
+                var i = 0;
+                foreach (var l in layersElement.EnumerateArray())
+                {
+                    layers.Add(ReadDescriptor(l, $"layers[{i++}]"));
+                }
+            }
+            else if (mediaType == MediaTypes.DockerManifest)
+            {
+                throw new ManifestFormatException("a Docker schema2 manifest needs a 'layers' array");
+            }
+            return new ParsedManifest(mediaType, ReadDescriptor(config, "config"), layers, [], subject, artifactType, annotations);
+        }
+    }
+
+    private static string? NormalizeContentType(string? contentType)
+    {
+        if (string.IsNullOrWhiteSpace(contentType))
+        {
+            return null;
+        }
+        var semi = contentType.IndexOf(';');
+        return (semi >= 0 ? contentType[..semi] : contentType).Trim().ToLowerInvariant();
+    }
+
+    private static string DetectMediaType(JsonElement root, string? declared)
+    {
+        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("mediaType", out var mt) && mt.ValueKind == JsonValueKind.String)
+        {
+            return mt.GetString()!;
+        }
+        if (declared is not null && (MediaTypes.IsSupported(declared) || MediaTypes.IsSchema1(declared)))
+        {
+            return declared;
+        }
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return "application/octet-stream";
+        }
+        if (root.TryGetProperty("schemaVersion", out var sv) && sv.ValueKind == JsonValueKind.Number && sv.TryGetInt32(out var v) && v == 1)
+        {
+            return root.TryGetProperty("signatures", out _) ? MediaTypes.DockerSchema1Signed : MediaTypes.DockerSchema1;
+        }
+        if (root.TryGetProperty("manifests", out _))
+        {
+            return MediaTypes.OciIndex;
+        }
+        return root.TryGetProperty("config", out _) ? MediaTypes.OciManifest : declared ?? "application/octet-stream";
+    }
+
+    private static Descriptor ReadDescriptor(JsonElement e, string where)
+    {
+        if (e.ValueKind != JsonValueKind.Object)
+        {
+            throw new ManifestFormatException($"{where} must be a descriptor object");
+        }
+        var mediaType = OptionalString(e, "mediaType") ?? throw new ManifestFormatException($"{where} has no mediaType");
+        var digestText = OptionalString(e, "digest") ?? throw new ManifestFormatException($"{where} has no digest");
+        if (!Digest.TryParse(digestText, out var digest, out var error))
+        {
+            throw new ManifestFormatException($"{where}: {error}");
+        }
+        if (!e.TryGetProperty("size", out var sizeElement) || sizeElement.ValueKind != JsonValueKind.Number || !sizeElement.TryGetInt64(out var size) || size < 0)
+        {
+            throw new ManifestFormatException($"{where} needs a non-negative integer size");
+        }
+        List<string>? urls = null;
+        if (e.TryGetProperty("urls", out var u) && u.ValueKind == JsonValueKind.Array)
+        {
+            urls = [.. u.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!)];
+        }
+        return new Descriptor(mediaType, digest, size, OptionalString(e, "artifactType"), ReadAnnotations(e), urls);
+    }
+
+    private static string? OptionalString(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static Dictionary<string, string>? ReadAnnotations(JsonElement e)
+    {
+        if (!e.TryGetProperty("annotations", out var a) || a.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in a.EnumerateObject())
+        {
+            if (p.Value.ValueKind == JsonValueKind.String)
+            {
+                result[p.Name] = p.Value.GetString()!;
+            }
+        }
+        return result;
+    }
+}
