@@ -40,13 +40,17 @@ public static class StoragePaths
 
     public static string LayersDirectory(string name) => $"{Repository(name)}/{LayersDirName}";
 
-    public static string LayerLink(string name, Digest digest) => $"{LayersDirectory(name)}/{digest.Algorithm}/{digest.Hex}/link";
+    public static string LayerLinkDirectory(string name, Digest digest) => $"{LayersDirectory(name)}/{digest.Algorithm}/{digest.Hex}";
+
+    public static string LayerLink(string name, Digest digest) => LayerLinkDirectory(name, digest) + "/link";
 
     public static string ManifestsDirectory(string name) => $"{Repository(name)}/{ManifestsDirName}";
 
     public static string RevisionsDirectory(string name) => $"{ManifestsDirectory(name)}/revisions";
 
-    public static string RevisionLink(string name, Digest digest) => $"{RevisionsDirectory(name)}/{digest.Algorithm}/{digest.Hex}/link";
+    public static string RevisionDirectory(string name, Digest digest) => $"{RevisionsDirectory(name)}/{digest.Algorithm}/{digest.Hex}";
+
+    public static string RevisionLink(string name, Digest digest) => RevisionDirectory(name, digest) + "/link";
 
     public static string TagsDirectory(string name) => $"{ManifestsDirectory(name)}/tags";
 
@@ -68,7 +72,9 @@ public static class StoragePaths
 
     public static string ReferrersDirectory(string name, Digest subject) => $"{Repository(name)}/{ReferrersDirName}/{subject.Algorithm}/{subject.Hex}";
 
-    public static string ReferrerLink(string name, Digest subject, Digest referrer) => $"{ReferrersDirectory(name, subject)}/{referrer.Algorithm}/{referrer.Hex}/link";
+    public static string ReferrerDirectory(string name, Digest subject, Digest referrer) => $"{ReferrersDirectory(name, subject)}/{referrer.Algorithm}/{referrer.Hex}";
+
+    public static string ReferrerLink(string name, Digest subject, Digest referrer) => ReferrerDirectory(name, subject, referrer) + "/link";
 
     /// <summary>Recovers a digest from a "&lt;alg&gt;/&lt;hex&gt;/link" or "&lt;alg&gt;/&lt;xx&gt;/&lt;hex&gt;/data" path tail.</summary>
     public static bool TryParseDigestDirectory(string algorithm, string hex, out Digest digest) =>
