@@ -27,6 +27,9 @@ public enum RegistryErrorCode
 
     /// <summary>A requested blob range outside the blob (416).</summary>
     RangeNotSatisfiable,
+
+    /// <summary>A bad n= on a paginated list.</summary>
+    PaginationNumberInvalid,
 }
 
 /// <summary>A failure the client caused or must know about. <see cref="Detail"/> is serialised as the

@@ -2,5 +2,6 @@ using System.CommandLine;
 using Berth.Commands;
 
 var root = new RootCommand("Berth: an OCI container registry on Distribution-layout storage, with the tools to keep it healthy.");
+root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(VersionCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -1,0 +1,42 @@
+using Berth.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.Api;
+
+/// <summary>Everything <c>berth serve</c> needs, validated before the server starts.</summary>
+public sealed record ServerOptions
+{
+    /// <summary>HOST:PORT to listen on. "localhost" means 127.0.0.1.</summary>
+    public string Listen { get; init; } = "127.0.0.1:5000";
+
+    public RegistryOptions Registry { get; init; } = new();
+
+    /// <summary>"json" (one flat JSON object per line) or "text".</summary>
+    public string LogFormat { get; init; } = "json";
+
+    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>PEM certificate and key for HTTPS (Distribution's http.tls.certificate / key).</summary>
+    public string? TlsCertificate { get; init; }
+
+    public string? TlsKey { get; init; }
+
+    /// <summary>How long a stopping server lets in-flight requests (uploads) finish.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Serve Prometheus metrics at /metrics.</summary>
+    public bool MetricsEnabled { get; init; } = true;
+
+    /// <summary>Parses <see cref="Listen"/>; throws <see cref="FormatException"/> with a clear message.</summary>
+    public (string Host, int Port) ParseListen()
+    {
+        var value = Listen.Trim();
+        var colon = value.LastIndexOf(':');
+        if (colon < 0 || !int.TryParse(value[(colon + 1)..], out var port) || port is < 0 or > 65535)
+        {
+            throw new FormatException($"listen address '{Listen}' must be HOST:PORT, for example 127.0.0.1:5000");
+        }
+        var host = value[..colon].Trim('[', ']');
+        return (host.Length == 0 ? "0.0.0.0" : host, port);
+    }
+}

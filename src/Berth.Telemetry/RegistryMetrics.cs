@@ -1,0 +1,42 @@
+using Prometheus;
+
+namespace Berth.Telemetry;
+
+/// <summary>Registry metrics for Prometheus. Labels are bounded: method, route template, status code.
+/// Never a repository name or a path.</summary>
+public static class RegistryMetrics
+{
+    private static readonly Counter Requests = Metrics.CreateCounter(
+        "berth_http_requests_total", "HTTP requests by method, route template and status.",
+        new CounterConfiguration { LabelNames = ["method", "route", "status"] });
+
+    private static readonly Histogram Duration = Metrics.CreateHistogram(
+        "berth_http_request_duration_seconds", "HTTP request latency by method and route template.",
+        new HistogramConfiguration
+        {
+            LabelNames = ["method", "route"],
+            Buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+        });
+
+    private static readonly Counter BytesIn = Metrics.CreateCounter("berth_http_request_bytes_total", "Bytes received in request bodies (blobs and manifests).");
+
+    private static readonly Counter BytesOut = Metrics.CreateCounter("berth_http_response_bytes_total", "Bytes sent in blob and manifest bodies.");
+
+    private static readonly Gauge OpenUploads = Metrics.CreateGauge("berth_upload_sessions_open", "Upload sessions this instance holds state for.");
+
+    public static void ObserveRequest(string method, string route, int status, double seconds)
+    {
+        Requests.WithLabels(method, route, StatusLabel(status)).Inc();
+        Duration.WithLabels(method, route).Observe(seconds);
+    }
+
+    public static void AddRequestBytes(long bytes) => BytesIn.Inc(bytes);
+
+    public static void AddResponseBytes(long bytes) => BytesOut.Inc(bytes);
+
+    public static void SetOpenUploads(long count) => OpenUploads.Set(count);
+
+    private static readonly string[] StatusLabels = [.. Enumerable.Range(0, 600).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
+    private static string StatusLabel(int status) => status is >= 0 and < 600 ? StatusLabels[status] : "other";
+}

@@ -1,0 +1,257 @@
+using System.Globalization;
+using Berth.Api;
+using Berth.Core;
+using Microsoft.Extensions.Logging;
+using YamlDotNet.RepresentationModel;
+
+namespace Berth.Configuration;
+
+/// <summary>The storage a configuration names.</summary>
+public sealed record StorageSettings(string Driver, string RootDirectory);
+
+/// <summary>A loaded configuration: server options, storage, and what the operator should know.</summary>
+public sealed record LoadedConfig(ServerOptions Server, StorageSettings Storage, IReadOnlyList<string> Warnings);
+
+/// <summary>Thrown for a configuration that cannot be used; the message says what to change.</summary>
+public sealed class ConfigException(string message) : Exception(message);
+
+/// <summary>Command-line values that override the file and the environment.</summary>
+public sealed record ConfigOverrides(string? Listen = null, string? Data = null, string? LogLevel = null, string? LogFormat = null);
+
+/// <summary>
+/// Reads CNCF Distribution's config.yml (so <c>berth serve /etc/docker/registry/config.yml</c> works on
+/// the same storage), Berth's own keys under <c>berth:</c>, then environment variables
+/// (<c>REGISTRY_SECTION_KEY</c> as Distribution reads them, and <c>BERTH_*</c>) and last the command line.
+/// Keys Berth does not implement are reported as warnings; keys that would change security
+/// (auth) or storage Berth cannot use are errors.
+/// </summary>
+public static class ConfigLoader
+{
+    public const string DefaultDataDirectory = "./data";
+
+    /// <summary>Every key Berth reads, with what it does. Anything else is reported.</summary>
+    private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
+    {
+        "version",
+        "log", "log.level", "log.formatter", "log.accesslog", "log.accesslog.disabled",
+        "storage", "storage.filesystem", "storage.filesystem.rootdirectory",
+        "storage.inmemory",
+        "storage.delete", "storage.delete.enabled",
+        "storage.maintenance", "storage.maintenance.uploadpurging", "storage.maintenance.uploadpurging.enabled",
+        "storage.maintenance.uploadpurging.age", "storage.maintenance.uploadpurging.interval", "storage.maintenance.uploadpurging.dryrun",
+        "storage.maintenance.readonly", "storage.maintenance.readonly.enabled",
+        "storage.cache", "storage.cache.blobdescriptor",
+        "storage.redirect", "storage.redirect.disable",
+        "http", "http.addr", "http.net", "http.secret", "http.tls", "http.tls.certificate", "http.tls.key",
+        "berth", "berth.maxmanifestbytes", "berth.shutdowntimeout", "berth.metrics", "berth.metrics.enabled",
+    };
+
+    public static LoadedConfig Load(string? path, IReadOnlyDictionary<string, string> environment, ConfigOverrides overrides)
+    {
+        var warnings = new List<string>();
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (path is not null)
+        {
+            if (!File.Exists(path))
+            {
+                throw new ConfigException($"configuration file '{path}' does not exist");
+            }
+            YamlStream yaml = [];
+            try
+            {
+                using var reader = new StreamReader(path);
+                yaml.Load(reader);
+            }
+            catch (YamlDotNet.Core.YamlException e)
+            {
+                throw new ConfigException($"{path}: line {e.Start.Line}: {e.Message}");
+            }
+            if (yaml.Documents.Count > 0 && yaml.Documents[0].RootNode is YamlMappingNode document)
+            {
+                Flatten(document, "", values, warnings, path);
+            }
+        }
+        foreach (var (name, value) in environment)
+        {
+            if (name.StartsWith("REGISTRY_", StringComparison.Ordinal))
+            {
+                var envKey = name["REGISTRY_".Length..].ToLowerInvariant().Replace('_', '.');
+                values[envKey] = value;
+            }
+        }
+        if (values.TryGetValue("version", out var version) && version != "0.1")
+        {
+            warnings.Add($"version '{version}': Berth reads Distribution's configuration version 0.1");
+        }
+
+        string? Env(string name) => environment.TryGetValue(name, out var v) && v.Length > 0 ? v : null;
+        string? Value(string key) => values.TryGetValue(key, out var v) && v.Length > 0 ? v : null;
+
+        if (values.Keys.Any(k => k == "auth" || k.StartsWith("auth.", StringComparison.Ordinal)))
+        {
+            throw new ConfigException("auth: this Berth version does not implement authentication yet; refusing to serve without the auth the configuration asks for (remove the auth section to serve without authentication)");
+        }
+        foreach (var driver in new[] { "s3", "gcs", "azure", "swift", "oss" })
+        {
+            if (values.Keys.Any(k => k == "storage." + driver || k.StartsWith("storage." + driver + ".", StringComparison.Ordinal)))
+            {
+                throw new ConfigException($"storage.{driver}: this storage driver is not available in this Berth version (filesystem and inmemory are)");
+            }
+        }
+        foreach (var key in values.Keys.Order(StringComparer.Ordinal))
+        {
+            if (!Known.Contains(key) && !key.StartsWith("log.fields", StringComparison.Ordinal))
+            {
+                warnings.Add($"'{key}' is not implemented by Berth and is ignored");
+            }
+            else if (key.StartsWith("log.fields", StringComparison.Ordinal))
+            {
+                warnings.Add($"'{key}' is ignored: Berth's log lines carry their own fields");
+            }
+        }
+        if (Value("storage.maintenance.uploadpurging.enabled") is "true")
+        {
+            warnings.Add("storage.maintenance.uploadpurging: Berth does not purge uploads in the background; run `berth doctor --repair` (upload-stale) instead");
+        }
+        if (Value("storage.maintenance.readonly.enabled") is "true")
+        {
+            throw new ConfigException("storage.maintenance.readonly: read-only mode is not implemented in this Berth version");
+        }
+
+        var driverName = values.Keys.Any(k => k == "storage.inmemory" || k.StartsWith("storage.inmemory.", StringComparison.Ordinal)) ? "inmemory" : "filesystem";
+        var root = overrides.Data ?? Env("BERTH_DATA") ?? Value("storage.filesystem.rootdirectory") ?? DefaultDataDirectory;
+        if (overrides.Data is not null || Env("BERTH_DATA") is not null)
+        {
+            driverName = "filesystem";
+        }
+
+        var listen = overrides.Listen ?? Env("BERTH_LISTEN") ?? Value("http.addr") ?? "127.0.0.1:5000";
+        if (listen.StartsWith(':'))
+        {
+            listen = "0.0.0.0" + listen;
+        }
+        var logLevel = ParseLogLevel(overrides.LogLevel ?? Env("BERTH_LOG_LEVEL") ?? Value("log.level") ?? "info");
+        var logFormat = (overrides.LogFormat ?? Env("BERTH_LOG_FORMAT") ?? Value("log.formatter") ?? "json") switch
+        {
+            "json" or "logstash" => "json",
+            "text" or "console" => "text",
+            var other => throw new ConfigException($"log format '{other}' is not one of json, text"),
+        };
+        var deleteEnabled = ParseBool(Env("BERTH_DELETE_ENABLED") ?? Value("storage.delete.enabled") ?? "true", "storage.delete.enabled");
+        var maxManifest = ParseInt(Env("BERTH_MAX_MANIFEST_BYTES") ?? Value("berth.maxmanifestbytes") ?? (4 * 1024 * 1024).ToString(CultureInfo.InvariantCulture), "berth.maxmanifestbytes", 1024);
+        var shutdown = ParseDuration(Env("BERTH_SHUTDOWN_TIMEOUT") ?? Value("berth.shutdowntimeout") ?? "30s", "berth.shutdowntimeout");
+        var metrics = ParseBool(Env("BERTH_METRICS_ENABLED") ?? Value("berth.metrics.enabled") ?? "true", "berth.metrics.enabled");
+        var certificate = Env("BERTH_TLS_CERTIFICATE") ?? Value("http.tls.certificate");
+        var tlsKey = Env("BERTH_TLS_KEY") ?? Value("http.tls.key");
+        if ((certificate is null) != (tlsKey is null))
+        {
+            throw new ConfigException("http.tls needs both certificate and key");
+        }
+        foreach (var file in new[] { certificate, tlsKey })
+        {
+            if (file is not null && !File.Exists(file))
+            {
+                throw new ConfigException($"http.tls: file '{file}' does not exist");
+            }
+        }
+
+        var server = new ServerOptions
+        {
+            Listen = listen,
+            LogLevel = logLevel,
+            LogFormat = logFormat,
+            TlsCertificate = certificate,
+            TlsKey = tlsKey,
+            ShutdownTimeout = shutdown,
+            MetricsEnabled = metrics,
+            Registry = new RegistryOptions { DeleteEnabled = deleteEnabled, MaxManifestBytes = maxManifest },
+        };
+        try
+        {
+            server.ParseListen();
+        }
+        catch (FormatException e)
+        {
+            throw new ConfigException(e.Message);
+        }
+        return new LoadedConfig(server, new StorageSettings(driverName, Path.GetFullPath(root)), warnings);
+    }
+
+    private static void Flatten(YamlMappingNode node, string prefix, Dictionary<string, string> values, List<string> warnings, string file)
+    {
+        foreach (var (k, v) in node.Children)
+        {
+            var key = prefix + ((YamlScalarNode)k).Value!.ToLowerInvariant();
+            switch (v)
+            {
+                case YamlMappingNode child:
+                    values[key] = "";
+                    Flatten(child, key + ".", values, warnings, file);
+                    break;
+                case YamlScalarNode scalar:
+                    values[key] = scalar.Value ?? "";
+                    break;
+                case YamlSequenceNode:
+                    values[key] = "";
+                    break;
+            }
+        }
+    }
+
+    private static LogLevel ParseLogLevel(string value) => value.ToLowerInvariant() switch
+    {
+        "debug" => LogLevel.Debug,
+        "info" => LogLevel.Information,
+        "warn" or "warning" => LogLevel.Warning,
+        "error" => LogLevel.Error,
+        "trace" => LogLevel.Trace,
+        _ => throw new ConfigException($"log level '{value}' is not one of error, warn, info, debug"),
+    };
+
+    private static bool ParseBool(string value, string key) => value.ToLowerInvariant() switch
+    {
+        "true" or "yes" or "1" => true,
+        "false" or "no" or "0" => false,
+        _ => throw new ConfigException($"{key}: '{value}' is not true or false"),
+    };
+
+    private static int ParseInt(string value, string key, int min) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min
+            ? n
+            : throw new ConfigException($"{key}: '{value}' is not a whole number of at least {min}");
+
+    /// <summary>Go-style durations: "30s", "5m", "1h30m", "250ms".</summary>
+    public static TimeSpan ParseDuration(string value, string key)
+    {
+        var total = TimeSpan.Zero;
+        var i = 0;
+        var any = false;
+        while (i < value.Length)
+        {
+            var start = i;
+            while (i < value.Length && (char.IsAsciiDigit(value[i]) || value[i] == '.'))
+            {
+                i++;
+            }
+            if (start == i || !double.TryParse(value.AsSpan(start, i - start), NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
+            {
+                throw new ConfigException($"{key}: '{value}' is not a duration like 30s, 5m or 1h");
+            }
+            var unitStart = i;
+            while (i < value.Length && char.IsAsciiLetter(value[i]))
+            {
+                i++;
+            }
+            total += value[unitStart..i] switch
+            {
+                "ms" => TimeSpan.FromMilliseconds(number),
+                "s" => TimeSpan.FromSeconds(number),
+                "m" => TimeSpan.FromMinutes(number),
+                "h" => TimeSpan.FromHours(number),
+                _ => throw new ConfigException($"{key}: '{value}' is not a duration like 30s, 5m or 1h"),
+            };
+            any = true;
+        }
+        return any ? total : throw new ConfigException($"{key}: empty duration");
+    }
+}
