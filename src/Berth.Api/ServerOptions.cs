@@ -24,6 +24,9 @@ public sealed record ServerOptions
     /// <summary>How long a stopping server lets in-flight requests (uploads) finish.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>One log line per request (Distribution's log.accesslog.disabled turns it off).</summary>
+    public bool AccessLogEnabled { get; init; } = true;
+
     /// <summary>Serve Prometheus metrics at /metrics.</summary>
     public bool MetricsEnabled { get; init; } = true;
 

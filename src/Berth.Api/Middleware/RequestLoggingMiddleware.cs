@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Berth.Api.Middleware;
 
 /// <summary>One structured log line and one metrics observation per request.</summary>
-public sealed class RequestLoggingMiddleware(RequestDelegate next, ILogger<RequestLoggingMiddleware> logger)
+public sealed class RequestLoggingMiddleware(RequestDelegate next, ServerOptions options, ILogger<RequestLoggingMiddleware> logger)
 {
     private static readonly EventId RequestEvent = new(1001, "Request");
 
@@ -34,7 +34,7 @@ public sealed class RequestLoggingMiddleware(RequestDelegate next, ILogger<Reque
             }
             RegistryMetrics.ObserveRequest(context.Request.Method, route, status, elapsed.TotalSeconds);
             var level = status >= 500 ? LogLevel.Error : route is "/metrics" or "/healthz" or "/readyz" ? LogLevel.Debug : LogLevel.Information;
-            if (logger.IsEnabled(level))
+            if (options.AccessLogEnabled && logger.IsEnabled(level))
             {
                 var fields = new LogFields("request")
                 {

@@ -140,6 +140,7 @@ public static class ConfigLoader
         var deleteEnabled = ParseBool(Env("BERTH_DELETE_ENABLED") ?? Value("storage.delete.enabled") ?? "true", "storage.delete.enabled");
         var maxManifest = ParseInt(Env("BERTH_MAX_MANIFEST_BYTES") ?? Value("berth.maxmanifestbytes") ?? (4 * 1024 * 1024).ToString(CultureInfo.InvariantCulture), "berth.maxmanifestbytes", 1024);
         var shutdown = ParseDuration(Env("BERTH_SHUTDOWN_TIMEOUT") ?? Value("berth.shutdowntimeout") ?? "30s", "berth.shutdowntimeout");
+        var accessLog = !ParseBool(Env("BERTH_ACCESSLOG_DISABLED") ?? Value("log.accesslog.disabled") ?? "false", "log.accesslog.disabled");
         var metrics = ParseBool(Env("BERTH_METRICS_ENABLED") ?? Value("berth.metrics.enabled") ?? "true", "berth.metrics.enabled");
         var certificate = Env("BERTH_TLS_CERTIFICATE") ?? Value("http.tls.certificate");
         var tlsKey = Env("BERTH_TLS_KEY") ?? Value("http.tls.key");
@@ -164,6 +165,7 @@ public static class ConfigLoader
             TlsKey = tlsKey,
             ShutdownTimeout = shutdown,
             MetricsEnabled = metrics,
+            AccessLogEnabled = accessLog,
             Registry = new RegistryOptions { DeleteEnabled = deleteEnabled, MaxManifestBytes = maxManifest },
         };
         try
