@@ -26,7 +26,7 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
     public const string TemporaryFilePrefix = ".berth-tmp-";
 
     private const string WriterFilePrefix = TemporaryFilePrefix + "w-";
-    private const int CreateAttempts = 5;
+    private const int CreateAttempts = 10;
     private readonly string _root;
     private readonly bool _sync;
 
@@ -218,23 +218,21 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         var src = LocalObject(sourcePath);
         var dst = LocalObject(destinationPath);
         var dstDir = Path.GetDirectoryName(dst)!;
-        for (var attempt = 1; ; attempt++)
+        if (!File.Exists(src))
         {
-            if (!File.Exists(src))
-            {
-                throw new PathNotFoundException(sourcePath, Name);
-            }
-            EnsureDirectory(dstDir);
-            try
+            throw new PathNotFoundException(sourcePath, Name);
+        }
+        try
+        {
+            InDirectory(dstDir, () =>
             {
                 File.Move(src, dst, overwrite: true);
-                break;
-            }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException && (!File.Exists(src) || attempt < CreateAttempts))
-            {
-                // Either the source went away (reported above on the next round), or a concurrent delete
-                // removed the destination directory between its creation and the rename.
-            }
+                return true;
+            });
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException && !File.Exists(src))
+        {
+            throw new PathNotFoundException(sourcePath, Name);
         }
         SyncDirectory(dstDir);
         var srcDir = Path.GetDirectoryName(src)!;
@@ -293,19 +291,30 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
 
     private string ToDriverPath(string local) => local.Length == _root.Length ? StoragePath.Root : local[_root.Length..];
 
-    /// <summary>Opens a new file for writing, creating its directory; retries when a concurrent delete
-    /// removes that (then empty) directory before the file exists in it.</summary>
-    private FileStream CreateFile(string file, FileMode mode, FileShare share, FileOptions options)
+    /// <summary>Opens a new file for writing, creating its directory; see <see cref="InDirectory{T}"/>.</summary>
+    private FileStream CreateFile(string file, FileMode mode, FileShare share, FileOptions options) =>
+        InDirectory(Path.GetDirectoryName(file)!, () => new FileStream(file, mode, FileAccess.Write, share, 1, options));
+
+    /// <summary>Creates <paramref name="dir"/> and runs <paramref name="step"/>, which puts something in it.
+    /// A concurrent delete may remove the directory, still empty, in between (or while it is being created):
+    /// the step then fails with a not-found error (or the creation with "already exists") and is retried.</summary>
+    private T InDirectory<T>(string dir, Func<T> step)
     {
-        var dir = Path.GetDirectoryName(file)!;
         for (var attempt = 1; ; attempt++)
         {
-            EnsureDirectory(dir);
             try
             {
-                return new FileStream(file, mode, FileAccess.Write, share, 1, options);
+                EnsureDirectory(dir);
             }
-            catch (DirectoryNotFoundException) when (attempt < CreateAttempts)
+            catch (IOException) when (attempt < CreateAttempts)
+            {
+                continue;
+            }
+            try
+            {
+                return step();
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException && attempt < CreateAttempts)
             {
             }
         }
