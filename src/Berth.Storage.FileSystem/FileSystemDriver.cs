@@ -1,13 +1,32 @@
+using System.IO.Enumeration;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Berth.Storage.FileSystem;
 
-/// <summary>Stores objects as files under a root directory. Whole-object puts are atomic:
-/// temporary file in the same directory, flush to disk, rename, then a sync of the directory.</summary>
+/// <summary>
+/// Stores objects as files under a root directory.
+/// <list type="bullet">
+/// <item>Whole-object puts are atomic: temporary file in the same directory, flush to disk, rename, then a
+/// sync of the directory.</item>
+/// <item>A writer writes to a hidden file beside its target and commit renames it over the target, so
+/// uncommitted bytes are invisible, an earlier object survives a cancel, and a later append (even by
+/// another process) finds the bytes by name.</item>
+/// <item>Delete and Move remove the directories they leave empty, so that, as on an object store, a
+/// directory exists only while it holds something. Creating a file retries when a concurrent delete
+/// removed its directory in between.</item>
+/// <item>Names starting with <see cref="TemporaryFilePrefix"/> are reserved: such paths are invalid and
+/// such files never show in List or Walk.</item>
+/// </list>
+/// </summary>
 public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
 {
-    internal const string TempPrefix = ".berth-tmp-";
+    /// <summary>Prefix of the driver's own files: temporary files of puts in progress ("&lt;prefix&gt;&lt;guid&gt;")
+    /// and uncommitted writes ("&lt;prefix&gt;w-&lt;name&gt;"). A crash can leave them behind.</summary>
+    public const string TemporaryFilePrefix = ".berth-tmp-";
+
+    private const string WriterFilePrefix = TemporaryFilePrefix + "w-";
+    private const int CreateAttempts = 10;
     private readonly string _root;
     private readonly bool _sync;
 
@@ -16,7 +35,7 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         _root = Path.GetFullPath(rootDirectory).TrimEnd('/');
         if (_root.Length == 0)
         {
-            _root = "/";
+            throw new ArgumentException("the filesystem root '/' cannot be the storage root", nameof(rootDirectory));
         }
         _sync = syncToDisk;
         Directory.CreateDirectory(_root);
@@ -26,23 +45,20 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
 
     public string RootDirectory => _root;
 
-    public string? GetLocalPath(string path) => File.Exists(Local(path)) ? Local(path) : null;
-
-    private string Local(string path)
+    public string? GetLocalPath(string path)
     {
-        StoragePath.Validate(path);
-        return path == "/" ? _root : _root + path;
+        var local = LocalObject(path);
+        return File.Exists(local) ? local : null;
     }
-
-    private string ToDriverPath(string local) => local.Length == _root.Length ? "/" : local[_root.Length..];
 
     public async Task<byte[]> GetContentAsync(string path, CancellationToken cancellationToken = default)
     {
+        var local = LocalObject(path);
         try
         {
-            return await File.ReadAllBytesAsync(Local(path), cancellationToken).ConfigureAwait(false);
+            return await File.ReadAllBytesAsync(local, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException || (e is UnauthorizedAccessException && Directory.Exists(Local(path))))
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && !File.Exists(local))
         {
             throw new PathNotFoundException(path, Name);
         }
@@ -50,13 +66,12 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
 
     public async Task PutContentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
     {
-        var local = Local(path);
+        var local = LocalObject(path);
         var dir = Path.GetDirectoryName(local)!;
-        EnsureDirectory(dir);
-        var temp = Path.Combine(dir, TempPrefix + Guid.NewGuid().ToString("N"));
+        var temp = Path.Combine(dir, TemporaryFilePrefix + Guid.NewGuid().ToString("N"));
         try
         {
-            await using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None))
+            await using (var fs = CreateFile(temp, FileMode.CreateNew, FileShare.None, FileOptions.None))
             {
                 await fs.WriteAsync(content, cancellationToken).ConfigureAwait(false);
                 if (_sync)
@@ -69,6 +84,7 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         catch
         {
             TryDeleteFile(temp);
+            PruneEmptyDirectories(dir);
             throw;
         }
         SyncDirectory(dir);
@@ -76,13 +92,13 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
 
     public Task<Stream> OpenReadAsync(string path, long offset = 0, CancellationToken cancellationToken = default)
     {
-        var local = Local(path);
+        var local = LocalObject(path);
         FileStream fs;
         try
         {
             fs = new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException || (e is UnauthorizedAccessException && Directory.Exists(local)))
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && !File.Exists(local))
         {
             throw new PathNotFoundException(path, Name);
         }
@@ -97,14 +113,26 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
 
     public Task<IStorageWriter> CreateWriterAsync(string path, bool append, CancellationToken cancellationToken = default)
     {
-        var local = Local(path);
-        EnsureDirectory(Path.GetDirectoryName(local)!);
-        var fs = new FileStream(local, append ? FileMode.OpenOrCreate : FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete, 1, FileOptions.Asynchronous);
+        var local = LocalObject(path);
+        var pending = Path.Combine(Path.GetDirectoryName(local)!, WriterFilePrefix + Path.GetFileName(local));
+        FileStream fs;
         if (append)
         {
+            try
+            {
+                fs = new FileStream(pending, FileMode.Open, FileAccess.Write, FileShare.Read | FileShare.Delete, 1, FileOptions.Asynchronous);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException && !File.Exists(pending))
+            {
+                throw new PathNotFoundException(path, Name);
+            }
             fs.Seek(0, SeekOrigin.End);
         }
-        return Task.FromResult<IStorageWriter>(new Writer(this, local, fs));
+        else
+        {
+            fs = CreateFile(pending, FileMode.Create, FileShare.Read | FileShare.Delete, FileOptions.Asynchronous);
+        }
+        return Task.FromResult<IStorageWriter>(new Writer(this, path, local, pending, fs));
     }
 
     public Task<StorageEntry> StatAsync(string path, CancellationToken cancellationToken = default)
@@ -126,22 +154,26 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
     public Task<IReadOnlyList<string>> ListAsync(string path, CancellationToken cancellationToken = default)
     {
         var local = Local(path);
+        List<string> result;
         try
         {
-            var result = new List<string>();
-            foreach (var entry in Directory.EnumerateFileSystemEntries(local))
+            var children = new FileSystemEnumerable<string>(local, (ref FileSystemEntry e) => ToDriverPath(e.ToFullPath()), new EnumerationOptions { AttributesToSkip = 0 })
             {
-                if (!Path.GetFileName(entry).StartsWith(TempPrefix, StringComparison.Ordinal))
-                {
-                    result.Add(ToDriverPath(entry));
-                }
-            }
-            return Task.FromResult<IReadOnlyList<string>>(result);
+                ShouldIncludePredicate = (ref FileSystemEntry e) => !IsReserved(e.FileName),
+            };
+            result = [.. children];
         }
-        catch (Exception e) when (e is DirectoryNotFoundException or IOException)
+        catch (IOException)
         {
+            // Missing, or not a directory (ENOTDIR is an IOException).
             throw new PathNotFoundException(path, Name);
         }
+        if (result.Count == 0 && path != StoragePath.Root)
+        {
+            // Only files of puts or writes in progress: nothing is stored here.
+            throw new PathNotFoundException(path, Name);
+        }
+        return Task.FromResult<IReadOnlyList<string>>(result);
     }
 
     public async IAsyncEnumerable<StorageEntry> WalkAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -152,36 +184,68 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
             yield break;
         }
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 };
-        foreach (var file in new DirectoryInfo(local).EnumerateFiles("*", options))
+        var files = new FileSystemEnumerable<StorageEntry>(
+            local,
+            (ref FileSystemEntry e) => new StorageEntry(ToDriverPath(e.ToFullPath()), e.Length, e.LastWriteTimeUtc, false),
+            options)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (file.Name.StartsWith(TempPrefix, StringComparison.Ordinal))
+            ShouldIncludePredicate = (ref FileSystemEntry e) => !e.IsDirectory && !IsReserved(e.FileName),
+            ShouldRecursePredicate = (ref FileSystemEntry e) => !IsReserved(e.FileName),
+        };
+        IEnumerator<StorageEntry> enumerator;
+        try
+        {
+            enumerator = files.GetEnumerator();
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Deleted since the check above.
+            yield break;
+        }
+        using (enumerator)
+        {
+            while (enumerator.MoveNext())
             {
-                continue;
+                cancellationToken.ThrowIfCancellationRequested();
+                yield return enumerator.Current;
             }
-            yield return new StorageEntry(ToDriverPath(file.FullName), file.Length, file.LastWriteTimeUtc, false);
         }
         await Task.CompletedTask.ConfigureAwait(false);
     }
 
     public Task MoveAsync(string sourcePath, string destinationPath, CancellationToken cancellationToken = default)
     {
-        var src = Local(sourcePath);
-        var dst = Local(destinationPath);
+        var src = LocalObject(sourcePath);
+        var dst = LocalObject(destinationPath);
+        var dstDir = Path.GetDirectoryName(dst)!;
         if (!File.Exists(src))
         {
             throw new PathNotFoundException(sourcePath, Name);
         }
-        var dir = Path.GetDirectoryName(dst)!;
-        EnsureDirectory(dir);
-        File.Move(src, dst, overwrite: true);
-        SyncDirectory(dir);
+        try
+        {
+            InDirectory(dstDir, () =>
+            {
+                File.Move(src, dst, overwrite: true);
+                return true;
+            });
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException && !File.Exists(src))
+        {
+            throw new PathNotFoundException(sourcePath, Name);
+        }
+        SyncDirectory(dstDir);
+        var srcDir = Path.GetDirectoryName(src)!;
+        if (srcDir != dstDir)
+        {
+            PruneEmptyDirectories(srcDir);
+        }
         return Task.CompletedTask;
     }
 
     public Task DeleteAsync(string path, CancellationToken cancellationToken = default)
     {
-        var local = Local(path);
+        var local = LocalObject(path);
         if (File.Exists(local))
         {
             File.Delete(local);
@@ -194,8 +258,66 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         {
             throw new PathNotFoundException(path, Name);
         }
-        SyncDirectory(Path.GetDirectoryName(local)!);
+        PruneEmptyDirectories(Path.GetDirectoryName(local)!);
         return Task.CompletedTask;
+    }
+
+    private string Local(string path)
+    {
+        StoragePath.Validate(path);
+        CheckNotReserved(path);
+        return path == StoragePath.Root ? _root : _root + path;
+    }
+
+    private string LocalObject(string path)
+    {
+        StoragePath.ValidateObjectPath(path);
+        CheckNotReserved(path);
+        return _root + path;
+    }
+
+    private static void CheckNotReserved(string path)
+    {
+        foreach (var segment in path.AsSpan().Split('/'))
+        {
+            if (IsReserved(path.AsSpan()[segment]))
+            {
+                throw new InvalidPathException(path, $"names starting with '{TemporaryFilePrefix}' are reserved by the filesystem driver");
+            }
+        }
+    }
+
+    private static bool IsReserved(ReadOnlySpan<char> name) => name.StartsWith(TemporaryFilePrefix, StringComparison.Ordinal);
+
+    private string ToDriverPath(string local) => local.Length == _root.Length ? StoragePath.Root : local[_root.Length..];
+
+    /// <summary>Opens a new file for writing, creating its directory; see <see cref="InDirectory{T}"/>.</summary>
+    private FileStream CreateFile(string file, FileMode mode, FileShare share, FileOptions options) =>
+        InDirectory(Path.GetDirectoryName(file)!, () => new FileStream(file, mode, FileAccess.Write, share, 1, options));
+
+    /// <summary>Creates <paramref name="dir"/> and runs <paramref name="step"/>, which puts something in it.
+    /// A concurrent delete may remove the directory, still empty, in between (or while it is being created):
+    /// the step then fails with a not-found error (or the creation with "already exists") and is retried.</summary>
+    private T InDirectory<T>(string dir, Func<T> step)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                EnsureDirectory(dir);
+            }
+            catch (IOException) when (attempt < CreateAttempts)
+            {
+                continue;
+            }
+            try
+            {
+                return step();
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException && attempt < CreateAttempts)
+            {
+            }
+        }
     }
 
     /// <summary>Creates missing directories and syncs each new one's parent, so that a rename into
@@ -216,6 +338,33 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         {
             SyncDirectory(parent);
         }
+    }
+
+    /// <summary>Removes <paramref name="dir"/> and its ancestors while they are empty, never the root, then
+    /// syncs the first directory that stays.</summary>
+    private void PruneEmptyDirectories(string dir)
+    {
+        while (dir.Length > _root.Length && dir.StartsWith(_root, StringComparison.Ordinal) && dir[_root.Length] == '/')
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: false);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // Removed concurrently: go on with its parent.
+            }
+            catch (IOException)
+            {
+                break; // Not empty.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                break;
+            }
+            dir = Path.GetDirectoryName(dir)!;
+        }
+        SyncDirectory(dir);
     }
 
     private void SyncDirectory(string dir)
@@ -269,36 +418,58 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         public static partial int close(int fd);
     }
 
-    private sealed class Writer(FileSystemDriver driver, string local, FileStream stream) : IStorageWriter
+    /// <summary>Writes to the hidden file <paramref name="pending"/>; commit renames it to <paramref name="local"/>.</summary>
+    private sealed class Writer(FileSystemDriver driver, string path, string local, string pending, FileStream stream) : IStorageWriter
     {
+        private long _size = stream.Position;
         private bool _closed;
 
-        public long Size => stream.Position;
+        public long Size => _size;
 
-        public ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        public async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
-            return stream.WriteAsync(buffer, cancellationToken);
+            await stream.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            _size += buffer.Length;
         }
 
         public async Task CommitAsync(CancellationToken cancellationToken = default)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
-            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-            if (driver._sync)
-            {
-                stream.Flush(flushToDisk: true);
-            }
             _closed = true;
-            await stream.DisposeAsync().ConfigureAwait(false);
+            try
+            {
+                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                if (driver._sync)
+                {
+                    stream.Flush(flushToDisk: true);
+                }
+            }
+            finally
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+            try
+            {
+                File.Move(pending, local, overwrite: true);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                // A delete of the path or of a directory above it discarded the write.
+                throw new PathNotFoundException(path, driver.Name);
+            }
             driver.SyncDirectory(Path.GetDirectoryName(local)!);
         }
 
         public async Task CancelAsync(CancellationToken cancellationToken = default)
         {
-            _closed = true;
-            await stream.DisposeAsync().ConfigureAwait(false);
-            TryDeleteFile(local);
+            if (!_closed)
+            {
+                _closed = true;
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+            TryDeleteFile(pending);
+            driver.PruneEmptyDirectories(Path.GetDirectoryName(local)!);
         }
 
         public async ValueTask DisposeAsync()

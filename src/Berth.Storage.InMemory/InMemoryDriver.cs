@@ -2,7 +2,8 @@ using System.Runtime.CompilerServices;
 
 namespace Berth.Storage.InMemory;
 
-/// <summary>Keeps objects in memory: a fast driver for tests, with the same behaviour as the others.</summary>
+/// <summary>Keeps objects in memory: a fast driver for tests, with the same behaviour as the others.
+/// Uncommitted writes are kept apart from objects, as an object store keeps multipart uploads.</summary>
 public sealed class InMemoryDriver(TimeProvider? timeProvider = null) : IStorageDriver
 {
     private readonly SortedDictionary<string, StoredObject> _objects = new(StringComparer.Ordinal);
@@ -16,7 +17,7 @@ public sealed class InMemoryDriver(TimeProvider? timeProvider = null) : IStorage
 
     public Task<byte[]> GetContentAsync(string path, CancellationToken cancellationToken = default)
     {
-        StoragePath.Validate(path);
+        StoragePath.ValidateObjectPath(path);
         lock (_lock)
         {
             return _objects.TryGetValue(path, out var o)
@@ -27,17 +28,18 @@ public sealed class InMemoryDriver(TimeProvider? timeProvider = null) : IStorage
 
     public Task PutContentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
     {
-        StoragePath.Validate(path);
+        StoragePath.ValidateObjectPath(path);
+        var copy = content.ToArray();
         lock (_lock)
         {
-            _objects[path] = new StoredObject(content.ToArray(), _time.GetUtcNow());
+            _objects[path] = new StoredObject(copy, _time.GetUtcNow());
         }
         return Task.CompletedTask;
     }
 
     public Task<Stream> OpenReadAsync(string path, long offset = 0, CancellationToken cancellationToken = default)
     {
-        StoragePath.Validate(path);
+        StoragePath.ValidateObjectPath(path);
         byte[] content;
         lock (_lock)
         {
@@ -51,22 +53,23 @@ public sealed class InMemoryDriver(TimeProvider? timeProvider = null) : IStorage
         {
             throw new InvalidOffsetException(path, offset);
         }
+        // Stored arrays are never mutated (puts and commits store copies), so the stream can share one.
         return Task.FromResult<Stream>(new MemoryStream(content, (int)offset, content.Length - (int)offset, writable: false));
     }
 
     public Task<IStorageWriter> CreateWriterAsync(string path, bool append, CancellationToken cancellationToken = default)
     {
-        StoragePath.Validate(path);
+        StoragePath.ValidateObjectPath(path);
         var buffer = new MemoryStream();
         lock (_lock)
         {
-            if (append && _pending.TryGetValue(path, out var pending))
+            if (append)
             {
+                if (!_pending.TryGetValue(path, out var pending))
+                {
+                    throw new PathNotFoundException(path, Name);
+                }
                 buffer.Write(pending.GetBuffer(), 0, (int)pending.Length);
-            }
-            else if (append && _objects.TryGetValue(path, out var committed))
-            {
-                buffer.Write(committed.Content);
             }
             _pending[path] = buffer;
         }
@@ -82,14 +85,17 @@ public sealed class InMemoryDriver(TimeProvider? timeProvider = null) : IStorage
             {
                 return Task.FromResult(new StorageEntry(path, o.Content.LongLength, o.ModifiedAt, false));
             }
-            var prefix = DirectoryPrefix(path);
             DateTimeOffset? newest = null;
-            foreach (var (key, value) in Under(prefix))
+            foreach (var (_, value) in Under(DirectoryPrefix(path)))
             {
                 if (newest is null || value.ModifiedAt > newest)
                 {
                     newest = value.ModifiedAt;
                 }
+            }
+            if (path == StoragePath.Root)
+            {
+                return Task.FromResult(new StorageEntry(path, 0, newest ?? DateTimeOffset.UnixEpoch, true));
             }
             return newest is { } modified
                 ? Task.FromResult(new StorageEntry(path, 0, modified, true))
@@ -111,7 +117,7 @@ public sealed class InMemoryDriver(TimeProvider? timeProvider = null) : IStorage
                 children.Add(prefix + (slash < 0 ? rest : rest[..slash]));
             }
         }
-        return children.Count == 0 && path != "/"
+        return children.Count == 0 && path != StoragePath.Root
             ? throw new PathNotFoundException(path, Name)
             : Task.FromResult<IReadOnlyList<string>>([.. children]);
     }
@@ -134,8 +140,8 @@ public sealed class InMemoryDriver(TimeProvider? timeProvider = null) : IStorage
 
     public Task MoveAsync(string sourcePath, string destinationPath, CancellationToken cancellationToken = default)
     {
-        StoragePath.Validate(sourcePath);
-        StoragePath.Validate(destinationPath);
+        StoragePath.ValidateObjectPath(sourcePath);
+        StoragePath.ValidateObjectPath(destinationPath);
         lock (_lock)
         {
             if (!_objects.Remove(sourcePath, out var o))
@@ -149,15 +155,16 @@ public sealed class InMemoryDriver(TimeProvider? timeProvider = null) : IStorage
 
     public Task DeleteAsync(string path, CancellationToken cancellationToken = default)
     {
-        StoragePath.Validate(path);
+        StoragePath.ValidateObjectPath(path);
+        var prefix = DirectoryPrefix(path);
         lock (_lock)
         {
             var removed = _objects.Remove(path);
-            foreach (var key in Under(DirectoryPrefix(path)).Select(kv => kv.Key).ToList())
+            foreach (var key in Under(prefix).Select(kv => kv.Key).ToList())
             {
                 removed |= _objects.Remove(key);
             }
-            foreach (var key in _pending.Keys.Where(k => k == path || k.StartsWith(DirectoryPrefix(path), StringComparison.Ordinal)).ToList())
+            foreach (var key in _pending.Keys.Where(k => k == path || k.StartsWith(prefix, StringComparison.Ordinal)).ToList())
             {
                 _pending.Remove(key);
             }
@@ -169,20 +176,40 @@ public sealed class InMemoryDriver(TimeProvider? timeProvider = null) : IStorage
         return Task.CompletedTask;
     }
 
-    private static string DirectoryPrefix(string path) => path == "/" ? "/" : path + "/";
+    private static string DirectoryPrefix(string path) => path == StoragePath.Root ? StoragePath.Root : path + "/";
 
+    /// <summary>Objects whose key starts with <paramref name="prefix"/>; keys are sorted, so the scan stops after them.</summary>
     private IEnumerable<KeyValuePair<string, StoredObject>> Under(string prefix) =>
-        _objects.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal));
+        _objects.SkipWhile(kv => string.CompareOrdinal(kv.Key, prefix) < 0).TakeWhile(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal));
+
+    /// <summary>Forgets the uncommitted write of <paramref name="path"/> if it is still this writer's.</summary>
+    private void RemovePending(string path, MemoryStream buffer)
+    {
+        if (_pending.TryGetValue(path, out var current) && ReferenceEquals(current, buffer))
+        {
+            _pending.Remove(path);
+        }
+    }
 
     private sealed class Writer(InMemoryDriver driver, string path, MemoryStream buffer) : IStorageWriter
     {
         private bool _closed;
 
-        public long Size => buffer.Length;
+        public long Size
+        {
+            get
+            {
+                lock (driver._lock)
+                {
+                    return buffer.Length;
+                }
+            }
+        }
 
         public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
+            cancellationToken.ThrowIfCancellationRequested();
             lock (driver._lock)
             {
                 buffer.Write(data.Span);
@@ -196,7 +223,7 @@ public sealed class InMemoryDriver(TimeProvider? timeProvider = null) : IStorage
             _closed = true;
             lock (driver._lock)
             {
-                driver._pending.Remove(path);
+                driver.RemovePending(path, buffer);
                 driver._objects[path] = new StoredObject(buffer.ToArray(), driver._time.GetUtcNow());
             }
             return Task.CompletedTask;
@@ -207,7 +234,7 @@ public sealed class InMemoryDriver(TimeProvider? timeProvider = null) : IStorage
             _closed = true;
             lock (driver._lock)
             {
-                driver._pending.Remove(path);
+                driver.RemovePending(path, buffer);
             }
             return Task.CompletedTask;
         }

@@ -5,33 +5,61 @@ namespace Berth.Storage;
 /// <summary>Checks and combines driver paths.</summary>
 public static partial class StoragePath
 {
+    /// <summary>The root directory. It names no object and cannot be deleted.</summary>
+    public const string Root = "/";
+
     [GeneratedRegex(@"^(/[A-Za-z0-9._:-]+)+$")]
     private static partial Regex ValidPath();
 
-    public static bool IsValid(string path) => path == "/" || ValidPath().IsMatch(path);
+    /// <summary>True for the root and for absolute, '/'-separated paths made of [A-Za-z0-9._:-]
+    /// with no '.' or '..' segment, no empty segment and no trailing '/'.</summary>
+    public static bool IsValid(string path) =>
+        path == Root || (ValidPath().IsMatch(path) && !HasDotSegment(path));
 
+    /// <summary>Accepts any valid path, the root included: for Stat, List and Walk.</summary>
     public static void Validate(string path)
     {
-        if (!IsValid(path))
+        ArgumentNullException.ThrowIfNull(path);
+        if (!ValidPath().IsMatch(path) && path != Root)
         {
             throw new InvalidPathException(path, "paths are absolute, '/'-separated, made of [A-Za-z0-9._:-]");
         }
-        foreach (var segment in path.Split('/'))
+        if (HasDotSegment(path))
         {
-            if (segment is "." or "..")
-            {
-                throw new InvalidPathException(path, "'.' and '..' segments are not allowed");
-            }
+            throw new InvalidPathException(path, "'.' and '..' segments are not allowed");
         }
     }
 
-    public static string Combine(string directory, string name) => directory == "/" ? "/" + name : directory + "/" + name;
+    /// <summary>Accepts a valid path other than the root: for operations on objects (get, put, read, write,
+    /// move) and for Delete, which never removes the root.</summary>
+    public static void ValidateObjectPath(string path)
+    {
+        Validate(path);
+        if (path == Root)
+        {
+            throw new InvalidPathException(path, "the root is a directory, not an object, and cannot be deleted");
+        }
+    }
+
+    public static string Combine(string directory, string name) => directory == Root ? "/" + name : directory + "/" + name;
 
     public static string Parent(string path)
     {
         var i = path.LastIndexOf('/');
-        return i <= 0 ? "/" : path[..i];
+        return i <= 0 ? Root : path[..i];
     }
 
     public static string FileName(string path) => path[(path.LastIndexOf('/') + 1)..];
+
+    private static bool HasDotSegment(string path)
+    {
+        foreach (var segment in path.Split('/'))
+        {
+            if (segment is "." or "..")
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 }

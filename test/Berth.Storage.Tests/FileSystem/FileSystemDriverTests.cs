@@ -1,0 +1,185 @@
+using System.Text;
+using Berth.Storage.FileSystem;
+
+namespace Berth.Storage.Tests.FileSystem;
+
+/// <summary>How the filesystem driver keeps the contract on disk; the contract itself is tested by
+/// <see cref="Conformance.FileSystemDriverConformanceTests"/>.</summary>
+public sealed class FileSystemDriverTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "berth-fs-" + Guid.NewGuid().ToString("N"));
+    private readonly FileSystemDriver _driver;
+
+    public FileSystemDriverTests()
+    {
+        _driver = new FileSystemDriver(_root);
+    }
+
+    public void Dispose()
+    {
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public void Constructor_CreatesRootDirectory()
+    {
+        Assert.True(Directory.Exists(_root));
+        Assert.Equal(_root, _driver.RootDirectory);
+    }
+
+    [Fact]
+    public void Constructor_FilesystemRoot_IsRefused()
+    {
+        Assert.Throws<ArgumentException>(() => new FileSystemDriver("/"));
+    }
+
+    [Fact]
+    public async Task PutContent_LeavesOnlyTheObjectOnDisk()
+    {
+        await _driver.PutContentAsync("/a/b/object", Encoding.ASCII.GetBytes("content"));
+
+        Assert.Equal([Path.Combine(_root, "a/b/object")], Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories));
+        Assert.Equal("content", await File.ReadAllTextAsync(Path.Combine(_root, "a/b/object")));
+    }
+
+    [Fact]
+    public async Task PutContent_ReplacesByRename_OpenReaderKeepsOldContent()
+    {
+        await _driver.PutContentAsync("/object", Encoding.ASCII.GetBytes("old content"));
+        await using var reader = await _driver.OpenReadAsync("/object");
+
+        await _driver.PutContentAsync("/object", Encoding.ASCII.GetBytes("new"));
+
+        // An in-place write would have truncated the file under the reader.
+        using var text = new StreamReader(reader);
+        Assert.Equal("old content", await text.ReadToEndAsync());
+        Assert.Equal("new", Encoding.ASCII.GetString(await _driver.GetContentAsync("/object")));
+    }
+
+    [Fact]
+    public async Task PutContent_Failed_LeavesNoTemporaryFileNorDirectory()
+    {
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _driver.PutContentAsync("/new/dir/object", new byte[10], cancelled.Token));
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_root));
+    }
+
+    [Fact]
+    public async Task GetLocalPath_IsTheObjectsFile_OrNull()
+    {
+        await _driver.PutContentAsync("/dir/object", Encoding.ASCII.GetBytes("x"));
+
+        Assert.Equal(Path.Combine(_root, "dir/object"), _driver.GetLocalPath("/dir/object"));
+        Assert.Null(_driver.GetLocalPath("/dir"));
+        Assert.Null(_driver.GetLocalPath("/dir/missing"));
+        Assert.Throws<InvalidPathException>(() => _driver.GetLocalPath("/dir/../etc"));
+    }
+
+    [Fact]
+    public async Task Writer_KeepsUncommittedBytesInHiddenFileBesideTarget()
+    {
+        var hidden = Path.Combine(_root, "upload", FileSystemDriver.TemporaryFilePrefix + "w-data");
+        await using (var writer = await _driver.CreateWriterAsync("/upload/data", append: false))
+        {
+            await writer.WriteAsync(Encoding.ASCII.GetBytes("partial"));
+        }
+
+        Assert.Equal("partial", await File.ReadAllTextAsync(hidden));
+        Assert.False(File.Exists(Path.Combine(_root, "upload/data")));
+
+        await using (var writer = await _driver.CreateWriterAsync("/upload/data", append: true))
+        {
+            await writer.WriteAsync(Encoding.ASCII.GetBytes(" and the rest"));
+            await writer.CommitAsync();
+        }
+
+        Assert.False(File.Exists(hidden));
+        Assert.Equal("partial and the rest", await File.ReadAllTextAsync(Path.Combine(_root, "upload/data")));
+    }
+
+    [Theory]
+    [InlineData("/dir/.berth-tmp-0123")]
+    [InlineData("/dir/.berth-tmp-w-data")]
+    [InlineData("/.berth-tmp-dir/object")]
+    public async Task ReservedNames_AreInvalidPaths(string path)
+    {
+        await Assert.ThrowsAsync<InvalidPathException>(() => _driver.PutContentAsync(path, new byte[1]));
+        await Assert.ThrowsAsync<InvalidPathException>(() => _driver.StatAsync(path));
+        await Assert.ThrowsAsync<InvalidPathException>(() => _driver.ListAsync(path));
+    }
+
+    [Fact]
+    public async Task TemporaryFilesLeftByACrash_AreNeverListed()
+    {
+        await _driver.PutContentAsync("/dir/object", new byte[3]);
+        await File.WriteAllTextAsync(Path.Combine(_root, "dir", FileSystemDriver.TemporaryFilePrefix + "0123456789abcdef"), "torn");
+        Directory.CreateDirectory(Path.Combine(_root, "only-temp"));
+        await File.WriteAllTextAsync(Path.Combine(_root, "only-temp", FileSystemDriver.TemporaryFilePrefix + "w-data"), "uncommitted");
+
+        Assert.Equal(["/dir/object"], await _driver.ListAsync("/dir"));
+        var walked = new List<string>();
+        await foreach (var entry in _driver.WalkAsync("/"))
+        {
+            walked.Add(entry.Path);
+        }
+        Assert.Equal(["/dir/object"], walked);
+        await Assert.ThrowsAsync<PathNotFoundException>(() => _driver.ListAsync("/only-temp"));
+    }
+
+    [Fact]
+    public async Task Delete_RemovesEmptiedDirectories_ButNeverTheRoot()
+    {
+        await _driver.PutContentAsync("/a/b/c/object", new byte[1]);
+        await _driver.PutContentAsync("/a/keep", new byte[1]);
+
+        await _driver.DeleteAsync("/a/b/c/object");
+
+        Assert.False(Directory.Exists(Path.Combine(_root, "a/b")));
+        Assert.True(File.Exists(Path.Combine(_root, "a/keep")));
+
+        await _driver.DeleteAsync("/a/keep");
+
+        Assert.True(Directory.Exists(_root));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_root));
+    }
+
+    [Fact]
+    public async Task Writer_Cancel_RemovesHiddenFileAndEmptiedDirectories()
+    {
+        await using (var writer = await _driver.CreateWriterAsync("/uploads/id/data", append: false))
+        {
+            await writer.WriteAsync(new byte[100]);
+            await writer.CancelAsync();
+        }
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_root));
+    }
+
+    [Fact]
+    public async Task PutAndDelete_RacingInOneDirectory_NeverFail()
+    {
+        // Each delete may remove the shared directory while another task is about to create a file in it.
+        var driver = new FileSystemDriver(_root, syncToDisk: false);
+
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Task.Run(async () =>
+        {
+            for (var round = 0; round < 200; round++)
+            {
+                await driver.PutContentAsync($"/shared/dir/object{i}", new byte[16]);
+                await using (var writer = await driver.CreateWriterAsync($"/shared/dir/upload{i}", append: false))
+                {
+                    await writer.WriteAsync(new byte[16]);
+                    await writer.CommitAsync();
+                }
+                await driver.MoveAsync($"/shared/dir/upload{i}", $"/shared/other/moved{i}");
+                await driver.DeleteAsync($"/shared/dir/object{i}");
+                await driver.DeleteAsync($"/shared/other/moved{i}");
+            }
+        })));
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_root));
+    }
+}
