@@ -49,8 +49,15 @@ public sealed class UploadService(IStorageDriver driver, BlobService blobs, Time
     public async Task<long> GetSizeAsync(string repository, string id, CancellationToken cancellationToken = default)
     {
         await EnsureExistsAsync(repository, id, cancellationToken).ConfigureAwait(false);
-        await using var writer = await driver.CreateWriterAsync(StoragePaths.UploadData(repository, id), append: true, cancellationToken).ConfigureAwait(false);
-        return writer.Size;
+        try
+        {
+            await using var writer = await driver.CreateWriterAsync(StoragePaths.UploadData(repository, id), append: true, cancellationToken).ConfigureAwait(false);
+            return writer.Size;
+        }
+        catch (PathNotFoundException)
+        {
+            return 0;
+        }
     }
 
     /// <summary>Appends a chunk. With <paramref name="start"/>, the chunk must begin where the upload ends.</summary>
@@ -61,7 +68,7 @@ public sealed class UploadService(IStorageDriver driver, BlobService blobs, Time
         await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await using var writer = await driver.CreateWriterAsync(StoragePaths.UploadData(repository, id), append: true, cancellationToken).ConfigureAwait(false);
+            await using var writer = await OpenSessionWriterAsync(StoragePaths.UploadData(repository, id), cancellationToken).ConfigureAwait(false);
             if (start is { } s && s != writer.Size)
             {
                 throw new RegistryException(RegistryErrorCode.RangeInvalid, "chunk does not start where the upload ends",
@@ -86,7 +93,7 @@ public sealed class UploadService(IStorageDriver driver, BlobService blobs, Time
         {
             var dataPath = StoragePaths.UploadData(repository, id);
             long size;
-            await using (var writer = await driver.CreateWriterAsync(dataPath, append: true, cancellationToken).ConfigureAwait(false))
+            await using (var writer = await OpenSessionWriterAsync(dataPath, cancellationToken).ConfigureAwait(false))
             {
                 if (body is not null)
                 {
@@ -170,6 +177,20 @@ public sealed class UploadService(IStorageDriver driver, BlobService blobs, Time
         await blobs.LinkAsync(repository, expected, cancellationToken).ConfigureAwait(false);
         await TryDeleteAsync(StoragePaths.UploadDirectory(repository, id)).ConfigureAwait(false);
         return new BlobInfo(expected, size);
+    }
+
+    /// <summary>Continues the session's uncommitted bytes, or starts them when no chunk has arrived yet.
+    /// Callers hold the session's gate, so no other writer of this instance races the fallback.</summary>
+    private async Task<IStorageWriter> OpenSessionWriterAsync(string dataPath, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await driver.CreateWriterAsync(dataPath, append: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PathNotFoundException)
+        {
+            return await driver.CreateWriterAsync(dataPath, append: false, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static async Task CopyAsync(Stream body, IStorageWriter writer, HashState state, CancellationToken cancellationToken)

@@ -37,6 +37,7 @@ internal static partial class ServeCommand
             IStorageDriver driver = loaded.Storage.Driver == "inmemory"
                 ? new InMemoryDriver()
                 : new FileSystemDriver(loaded.Storage.RootDirectory);
+            driver = new InstrumentedStorageDriver(driver);
             var app = RegistryServer.Build(loaded.Server, driver);
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Berth.Serve");
             foreach (var warning in loaded.Warnings)

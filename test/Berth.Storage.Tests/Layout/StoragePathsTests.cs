@@ -39,9 +39,11 @@ public sealed class StoragePathsTests
         [nameof(StoragePaths.BlobData)] = (() => StoragePaths.BlobData(Abc), $"/docker/registry/v2/blobs/sha256/ba/{AbcHex}/data"),
         [nameof(StoragePaths.Repository)] = (() => StoragePaths.Repository(Name), Repo),
         [nameof(StoragePaths.LayersDirectory)] = (() => StoragePaths.LayersDirectory(Name), $"{Repo}/_layers"),
+        [nameof(StoragePaths.LayerLinkDirectory)] = (() => StoragePaths.LayerLinkDirectory(Name, Abc), $"{Repo}/_layers/sha256/{AbcHex}"),
         [nameof(StoragePaths.LayerLink)] = (() => StoragePaths.LayerLink(Name, Abc), $"{Repo}/_layers/sha256/{AbcHex}/link"),
         [nameof(StoragePaths.ManifestsDirectory)] = (() => StoragePaths.ManifestsDirectory(Name), $"{Repo}/_manifests"),
         [nameof(StoragePaths.RevisionsDirectory)] = (() => StoragePaths.RevisionsDirectory(Name), $"{Repo}/_manifests/revisions"),
+        [nameof(StoragePaths.RevisionDirectory)] = (() => StoragePaths.RevisionDirectory(Name, Abc), $"{Repo}/_manifests/revisions/sha256/{AbcHex}"),
         [nameof(StoragePaths.RevisionLink)] = (() => StoragePaths.RevisionLink(Name, Abc), $"{Repo}/_manifests/revisions/sha256/{AbcHex}/link"),
         [nameof(StoragePaths.TagsDirectory)] = (() => StoragePaths.TagsDirectory(Name), $"{Repo}/_manifests/tags"),
         [nameof(StoragePaths.TagDirectory)] = (() => StoragePaths.TagDirectory(Name, Tag), $"{Repo}/_manifests/tags/{Tag}"),
@@ -53,6 +55,7 @@ public sealed class StoragePathsTests
         [nameof(StoragePaths.UploadData)] = (() => StoragePaths.UploadData(Name, Upload), $"{Repo}/_uploads/{Upload}/data"),
         [nameof(StoragePaths.UploadStartedAt)] = (() => StoragePaths.UploadStartedAt(Name, Upload), $"{Repo}/_uploads/{Upload}/startedat"),
         [nameof(StoragePaths.ReferrersDirectory)] = (() => StoragePaths.ReferrersDirectory(Name, Abc), $"{Repo}/_referrers/sha256/{AbcHex}"),
+        [nameof(StoragePaths.ReferrerDirectory)] = (() => StoragePaths.ReferrerDirectory(Name, Abc, EmptySha512), $"{Repo}/_referrers/sha256/{AbcHex}/sha512/{EmptySha512Hex}"),
         [nameof(StoragePaths.ReferrerLink)] = (() => StoragePaths.ReferrerLink(Name, Abc, EmptySha512), $"{Repo}/_referrers/sha256/{AbcHex}/sha512/{EmptySha512Hex}/link"),
     };
 
