@@ -17,7 +17,8 @@ namespace Berth.Storage;
 public sealed class InstrumentedStorageDriver : IStorageDriver, ILocalFileAccess
 {
     public const string MeterName = "Berth.Storage";
-    public const string DurationHistogramName = "berth_storage_operation_duration_seconds";
+    /// <summary>Exported to Prometheus as berth_storage_operation_duration_seconds (meter name + instrument name).</summary>
+    public const string DurationHistogramName = "operation_duration_seconds";
 
     private static readonly Meter SharedMeter = new(MeterName);
 
