@@ -58,7 +58,7 @@ public sealed class InstrumentedStorageDriverTests : IDisposable
         await _driver.GetContentAsync("/repo/link");
 
         var m = Assert.Single(_measurements);
-        Assert.Equal("berth_storage_operation_duration_seconds", m.Instrument);
+        Assert.Equal("operation_duration_seconds", m.Instrument);
         Assert.Equal("s", m.Unit);
         Assert.InRange(m.Seconds, 0, 60);
         Assert.Equal(new Dictionary<string, object?> { ["driver"] = "inmemory", ["operation"] = "get_content", ["outcome"] = "ok" }, m.Tags);
