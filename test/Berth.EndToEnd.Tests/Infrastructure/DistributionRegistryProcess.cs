@@ -3,7 +3,8 @@ using System.Diagnostics;
 namespace Berth.EndToEnd.Tests.Infrastructure;
 
 /// <summary>CNCF Distribution (/usr/bin/docker-registry serve) with its own config file: filesystem
-/// storage at a given root, deletes enabled, 127.0.0.1:PORT, log level warn.</summary>
+/// storage at a given root, deletes enabled, 127.0.0.1:PORT, log level warn, and a drain timeout (without one it
+/// does not handle SIGTERM and dies of it, exit code 143).</summary>
 public sealed class DistributionRegistryProcess : ServerProcess
 {
     private DistributionRegistryProcess(ProcessStartInfo start, int port, string dataDirectory, string configPath)
@@ -41,6 +42,7 @@ public sealed class DistributionRegistryProcess : ServerProcess
                 http:
                   addr: 127.0.0.1:{port}
                   secret: berth-end-to-end-tests
+                  draintimeout: 5s
                 """);
             var start = new ProcessStartInfo(binary);
             start.ArgumentList.Add("serve");
