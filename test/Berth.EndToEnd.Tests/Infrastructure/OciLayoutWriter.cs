@@ -98,6 +98,10 @@ public sealed class OciLayoutWriter
     public WrittenImage WriteImage(IReadOnlyList<int> layerSizes, string architecture = "amd64", string os = "linux", string? variant = null) =>
         WriteImage([.. layerSizes.Select(WriteRandomLayer)], architecture, os, variant);
 
+    /// <summary>An image whose first layer is <paramref name="baseLayer"/> (shared with other images), then one random layer per size.</summary>
+    public WrittenImage WriteImage(IReadOnlyList<int> layerSizes, (OciDescriptor Layer, string DiffId) baseLayer) =>
+        WriteImage([baseLayer, .. layerSizes.Select(WriteRandomLayer)], "amd64", "linux", null);
+
     private WrittenImage WriteImage(IReadOnlyList<(OciDescriptor Layer, string DiffId)> layers, string architecture, string os, string? variant)
     {
         var nonce = new byte[8];

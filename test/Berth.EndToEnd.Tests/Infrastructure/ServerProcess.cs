@@ -11,6 +11,7 @@ public abstract class ServerProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly Queue<string> _lines = new();
     private readonly Stopwatch _started = Stopwatch.StartNew();
+    private int _disposed;
 
     protected ServerProcess(string name, ProcessStartInfo start, int port)
     {
@@ -145,6 +146,10 @@ public abstract class ServerProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         try
         {
             await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
