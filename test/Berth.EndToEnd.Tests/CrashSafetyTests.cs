@@ -14,8 +14,8 @@ namespace Berth.EndToEnd.Tests;
 /// </summary>
 public sealed class CrashSafetyTests(ITestOutputHelper output)
 {
-    private const int Rounds = 5;
-    private static readonly TimeSpan KillPhaseBudget = TimeSpan.FromSeconds(40);
+    private const int Rounds = 6;
+    private static readonly TimeSpan KillPhaseBudget = TimeSpan.FromSeconds(35);
 
     private sealed record Pushed(string Repository, string Tag, string Digest, WrittenImage Source, OciLayoutWriter Layout, int Round);
 
@@ -42,6 +42,7 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
         [
             new("crash/app", new OciLayoutWriter(temp.Sub("source-0"), seed + 1), seed + 1),
             new("crash/deep/nested/team/app", new OciLayoutWriter(temp.Sub("source-1"), seed + 2), seed + 2),
+            new("crash/other", new OciLayoutWriter(temp.Sub("source-2"), seed + 3), seed + 3),
         ];
         var pushed = new ConcurrentQueue<Pushed>();
         var errors = new ConcurrentQueue<string>();
@@ -54,7 +55,7 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
         {
             for (var round = 0; round < Rounds && watch.Elapsed < KillPhaseBudget; round++)
             {
-                var killAfter = random.Next(1, 4);
+                var killAfter = random.Next(2, 5);
                 var delay = TimeSpan.FromMilliseconds(random.Next(0, 150) + (100 * (round % 4)));
                 var successes = 0;
                 var killed = 0;
@@ -187,7 +188,7 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
         var r = pusher.Random;
         pusher.BaseLayer ??= pusher.Layout.WriteRandomLayer(64_000);
         var sizes = new List<int> { r.Next(1_000, 200_000), r.Next(100, 20_000) };
-        if (r.Next(3) == 0)
+        if (r.Next(4) == 0)
         {
             sizes.Add(r.Next(1_000_000, 3_000_000));
         }
