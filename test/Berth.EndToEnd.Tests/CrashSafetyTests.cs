@@ -126,6 +126,7 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
             AssertStorageHealthy(data, pushed);
             Assert.True(kills >= 2, $"only {kills} kill rounds fitted in {KillPhaseBudget.TotalSeconds} s");
             Assert.Equal(0, await berth.StopAsync());
+            Assert.True(berth.ErrorLines.Count == 0, "berth logged errors:\n" + string.Join("\n", berth.ErrorLines));
             Log($"done in {watch.Elapsed.TotalSeconds:0.0} s");
         }
         finally

@@ -81,5 +81,6 @@ public sealed class ImageIndexTests(ITestOutputHelper output)
         var storage = DistributionStorage.Check(berth.DataDirectory);
         Assert.True(storage.Problems.Count == 0, storage.Describe());
         Assert.Equal(0, await berth.StopAsync());
+        Assert.True(berth.ErrorLines.Count == 0, "berth logged errors:\n" + string.Join("\n", berth.ErrorLines));
     }
 }

@@ -37,6 +37,7 @@ public sealed class InteropTests(ITestOutputHelper output)
         pushed.Add(again with { Tag = "written-by-berth" });
         AssertStorageHealthy(data, pushed);
         Assert.Equal(0, await berth.StopAsync());
+        Assert.True(berth.ErrorLines.Count == 0, "berth logged errors:\n" + string.Join("\n", berth.ErrorLines));
     }
 
     [Fact]
@@ -51,6 +52,7 @@ public sealed class InteropTests(ITestOutputHelper output)
         {
             pushed = await PushAllAsync(skopeo, layout, berth, temp);
             Assert.Equal(0, await berth.StopAsync());
+            Assert.True(berth.ErrorLines.Count == 0, "berth logged errors:\n" + string.Join("\n", berth.ErrorLines));
         }
         AssertStorageHealthy(data, pushed);
 

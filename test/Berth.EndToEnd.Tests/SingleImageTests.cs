@@ -75,6 +75,7 @@ public sealed class SingleImageTests(ITestOutputHelper output)
         var storage = DistributionStorage.Check(berth.DataDirectory);
         Assert.True(storage.Problems.Count == 0, storage.Describe());
         Assert.Equal(0, await berth.StopAsync());
+        Assert.True(berth.ErrorLines.Count == 0, "berth logged errors:\n" + string.Join("\n", berth.ErrorLines));
     }
 
     private static async Task AssertManifestResponseAsync(BerthProcess berth, string name, string reference, string mediaType, string digest)

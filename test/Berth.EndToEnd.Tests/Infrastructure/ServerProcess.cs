@@ -10,6 +10,7 @@ public abstract class ServerProcess : IAsyncDisposable
     private const int MaxLines = 400;
     private readonly Process _process;
     private readonly Queue<string> _lines = new();
+    private readonly List<string> _errors = [];
     private readonly Stopwatch _started = Stopwatch.StartNew();
     private int _disposed;
 
@@ -64,6 +65,19 @@ public abstract class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Every output line at level error or above (JSON "level":"error"/"critical", or logrus
+    /// level=error/fatal/panic; docker-registry logs plain 404s at level=error, so mind whose lines these are).</summary>
+    public IReadOnlyList<string> ErrorLines
+    {
+        get
+        {
+            lock (_lines)
+            {
+                return [.. _errors];
+            }
+        }
+    }
+
     private void Keep(string? line)
     {
         if (line is null)
@@ -72,6 +86,11 @@ public abstract class ServerProcess : IAsyncDisposable
         }
         lock (_lines)
         {
+            if (line.Contains("\"level\":\"error\"", StringComparison.Ordinal) || line.Contains("\"level\":\"critical\"", StringComparison.Ordinal)
+                || line.Contains("level=error", StringComparison.Ordinal) || line.Contains("level=fatal", StringComparison.Ordinal) || line.Contains("level=panic", StringComparison.Ordinal))
+            {
+                _errors.Add(line);
+            }
             _lines.Enqueue(line);
             while (_lines.Count > MaxLines)
             {
