@@ -9,7 +9,7 @@ public static class ExternalTools
 
     public static string DockerRegistry => Require("docker-registry");
 
-    private static string Require(string name) =>
+    public static string Require(string name) =>
         Find(name) ?? throw new InvalidOperationException(
             $"'{name}' is not installed (searched PATH and /usr/bin); the end-to-end tests need skopeo and docker-registry: {InstallHint}");
 
