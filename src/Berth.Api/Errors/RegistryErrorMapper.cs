@@ -19,7 +19,9 @@ public static class RegistryErrorMapper
         RegistryErrorCode.NameInvalid => ("NAME_INVALID", 400),
         RegistryErrorCode.NameUnknown => ("NAME_UNKNOWN", 404),
         RegistryErrorCode.SizeInvalid => ("SIZE_INVALID", 400),
-        RegistryErrorCode.TagInvalid => ("TAG_INVALID", 400),
+        // The spec's code table has no TAG_INVALID (it was code-11 and was removed): an invalid tag in
+        // a manifest URL is MANIFEST_INVALID.
+        RegistryErrorCode.TagInvalid => ("MANIFEST_INVALID", 400),
         RegistryErrorCode.Unauthorized => ("UNAUTHORIZED", 401),
         RegistryErrorCode.Denied => ("DENIED", 403),
         RegistryErrorCode.Unsupported => ("UNSUPPORTED", 405),
