@@ -57,18 +57,33 @@ public static class ConfigLoader
                 throw new ConfigException($"configuration file '{path}' does not exist");
             }
             YamlStream yaml = [];
+            using var reader = new StreamReader(path);
+            var parser = new YamlDotNet.Core.Parser(reader);
             try
             {
-                using var reader = new StreamReader(path);
-                yaml.Load(reader);
+                yaml.Load(parser);
             }
             catch (YamlDotNet.Core.YamlException e)
             {
                 throw new ConfigException($"{path}: line {e.Start.Line}: {e.Message}");
             }
-            if (yaml.Documents.Count > 0 && yaml.Documents[0].RootNode is YamlMappingNode document)
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException)
             {
-                Flatten(document, "", values, warnings, path);
+                // YamlDotNet's scanner throws these for some malformed input (an unclosed flow sequence).
+                throw new ConfigException($"{path}: line {parser.Current?.End.Line ?? 1}: not valid YAML after this point");
+            }
+            if (yaml.Documents.Count > 0)
+            {
+                switch (yaml.Documents[0].RootNode)
+                {
+                    case YamlMappingNode document:
+                        Flatten(document, "", values, warnings, path);
+                        break;
+                    case YamlScalarNode { Value: null or "" }:
+                        break;
+                    case var other:
+                        throw new ConfigException($"{path}: line {other.Start.Line}: the configuration must be a mapping of sections (version, log, storage, http, ...)");
+                }
             }
         }
         foreach (var (name, value) in environment)
@@ -181,7 +196,11 @@ public static class ConfigLoader
     {
         foreach (var (k, v) in node.Children)
         {
-            var key = prefix + ((YamlScalarNode)k).Value!.ToLowerInvariant();
+            if (k is not YamlScalarNode { Value: { } name })
+            {
+                throw new ConfigException($"{file}: line {k.Start.Line}: keys must be plain names");
+            }
+            var key = prefix + name.ToLowerInvariant();
             switch (v)
             {
                 case YamlMappingNode child:
