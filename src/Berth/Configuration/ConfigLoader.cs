@@ -261,14 +261,22 @@ public static class ConfigLoader
             {
                 i++;
             }
-            total += value[unitStart..i] switch
+            var unit = value[unitStart..i] switch
             {
-                "ms" => TimeSpan.FromMilliseconds(number),
-                "s" => TimeSpan.FromSeconds(number),
-                "m" => TimeSpan.FromMinutes(number),
-                "h" => TimeSpan.FromHours(number),
+                "ms" => TimeSpan.FromMilliseconds(1),
+                "s" => TimeSpan.FromSeconds(1),
+                "m" => TimeSpan.FromMinutes(1),
+                "h" => TimeSpan.FromHours(1),
                 _ => throw new ConfigException($"{key}: '{value}' is not a duration like 30s, 5m or 1h"),
             };
+            try
+            {
+                total += unit * number;
+            }
+            catch (OverflowException)
+            {
+                throw new ConfigException($"{key}: '{value}' is too long a duration");
+            }
             any = true;
         }
         return any ? total : throw new ConfigException($"{key}: empty duration");
