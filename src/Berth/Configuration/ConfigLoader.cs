@@ -106,6 +106,14 @@ public static class ConfigLoader
         {
             throw new ConfigException("auth: this Berth version does not implement authentication yet; refusing to serve without the auth the configuration asks for (remove the auth section to serve without authentication)");
         }
+        if (values.Keys.Any(k => k.StartsWith("http.tls.client", StringComparison.Ordinal)))
+        {
+            throw new ConfigException("http.tls.clientcas: client certificate authentication is not implemented in this Berth version; refusing to serve without it (remove it to serve without client certificates)");
+        }
+        if (values.Keys.Any(k => k == "http.tls.letsencrypt" || k.StartsWith("http.tls.letsencrypt.", StringComparison.Ordinal)))
+        {
+            throw new ConfigException("http.tls.letsencrypt: Let's Encrypt is not implemented in this Berth version; refusing to serve without the TLS it asks for (give http.tls.certificate and key instead)");
+        }
         foreach (var driver in new[] { "s3", "gcs", "azure", "swift", "oss" })
         {
             if (values.Keys.Any(k => k == "storage." + driver || k.StartsWith("storage." + driver + ".", StringComparison.Ordinal)))
