@@ -108,6 +108,22 @@ public abstract class PullTests<TDriver> : RegistryTestBase<TDriver> where TDriv
         Assert.Equal("bytes */1000", Header(get, "Content-Range"));
     }
 
+    [Theory]
+    [InlineData("items=0-9")]
+    [InlineData("bytes=0-1,5-6")]
+    [InlineData("bytes=abc")]
+    [InlineData("bytes=9-2")]
+    public async Task GetBlob_RangeItCannotHonour_IsIgnored(string range)
+    {
+        // RFC 9110 14.2: a Range with an unknown unit MUST be ignored; an invalid or multi-range one MAY be
+        // ignored. 416 is for a range that does not overlap the blob, which none of these is.
+        var image = await PushImageAsync(Repo, layerSize: 1000);
+        using var get = await GetAsync($"/v2/{Repo}/blobs/{image.Layer.Digest}", ("Range", range));
+        AssertStatus(HttpStatusCode.OK, get);
+        Assert.Equal(image.LayerContent, await get.Content.ReadAsByteArrayAsync());
+        Assert.Null(Header(get, "Content-Range"));
+    }
+
     [Fact]
     public async Task UnknownManifest_Returns404ManifestUnknown_HeadToo()
     {

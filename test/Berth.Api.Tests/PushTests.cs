@@ -50,6 +50,31 @@ public abstract partial class PushTests<TDriver> : RegistryTestBase<TDriver> whe
     }
 
     [Fact]
+    public async Task PushingAnExistingBlobAgain_Returns201()
+    {
+        var content = Oci.RandomBytes(500);
+        var digest = await PushBlobAsync(Repo, content);
+        Assert.Equal(digest, await PushBlobAsync(Repo, content));
+        Assert.Equal(digest, await PushBlobAsync(DeepRepo, content));
+        using var get = await GetAsync($"/v2/{DeepRepo}/blobs/{digest}");
+        Assert.Equal(content, await get.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task FinishedSession_IsGone()
+    {
+        var content = Oci.RandomBytes(500);
+        var location = await StartUploadAsync(Repo);
+        using (await SendAsync(HttpMethod.Put, WithDigest(location, Oci.Sha256(content)), content, "application/octet-stream"))
+        {
+        }
+        using var patch = await SendAsync(HttpMethod.Patch, location, [1], "application/octet-stream");
+        await AssertErrorAsync(patch, HttpStatusCode.NotFound, "BLOB_UPLOAD_UNKNOWN");
+        using var status = await GetAsync(location);
+        await AssertErrorAsync(status, HttpStatusCode.NotFound, "BLOB_UPLOAD_UNKNOWN");
+    }
+
+    [Fact]
     public async Task Sha512Digest_IsAccepted()
     {
         var content = Oci.RandomBytes(2000);
