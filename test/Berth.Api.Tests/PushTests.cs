@@ -136,6 +136,32 @@ public abstract partial class PushTests<TDriver> : RegistryTestBase<TDriver> whe
     }
 
     [Fact]
+    public async Task Chunked_WithSha512Digest_Works()
+    {
+        var content = Oci.RandomBytes(3000);
+        var digest = Oci.Sha512(content);
+        var location = await StartUploadAsync(Repo);
+        using (await SendAsync(HttpMethod.Patch, location, content[..1500], "application/octet-stream", ("Content-Range", "0-1499")))
+        {
+        }
+        using var put = await SendAsync(HttpMethod.Put, WithDigest(location, digest), content[1500..], "application/octet-stream");
+        AssertStatus(HttpStatusCode.Created, put);
+        Assert.Equal($"/v2/{Repo}/blobs/{digest}", put.Headers.Location!.OriginalString);
+        using var get = await GetAsync($"/v2/{Repo}/blobs/{digest}");
+        Assert.Equal(content, await get.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task ArtifactWithEmptyConfigAndNoLayers_IsAccepted()
+    {
+        byte[] empty = "{}"u8.ToArray();
+        Assert.Equal("sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", await PushBlobAsync(Repo, empty));
+        var manifest = Oci.Manifest(Oci.Describe(Oci.Empty, empty), [], artifactType: "application/vnd.example.thing");
+        using var put = await PutManifestAsync(Repo, "artifact", manifest);
+        AssertStatus(HttpStatusCode.Created, put);
+    }
+
+    [Fact]
     public async Task Streamed_PatchWithoutContentRange_Appends()
     {
         var content = Oci.RandomBytes(3000);
