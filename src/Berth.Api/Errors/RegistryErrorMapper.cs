@@ -63,7 +63,8 @@ public static class RegistryErrorMapper
         context.Response.StatusCode = status;
         var body = Body(code, message, detail);
         context.Response.ContentType = "application/json; charset=utf-8";
-        context.Response.ContentLength = HttpMethods.IsHead(context.Request.Method) ? null : body.Length;
+        // A HEAD answers the length the GET's body would have (RFC 9110 8.6), without the body.
+        context.Response.ContentLength = body.Length;
         if (!HttpMethods.IsHead(context.Request.Method))
         {
             await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
