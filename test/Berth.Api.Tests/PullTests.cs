@@ -138,6 +138,31 @@ public abstract class PullTests<TDriver> : RegistryTestBase<TDriver> where TDriv
     }
 
     [Fact]
+    public async Task Head_AnswersTheContentLengthAGetWould_ErrorsToo()
+    {
+        var image = await PushImageAsync(Repo);
+        string[] urls =
+        [
+            "/v2/",
+            $"/v2/{Repo}/manifests/latest",
+            $"/v2/{Repo}/manifests/missing",
+            $"/v2/{Repo}/blobs/{image.Layer.Digest}",
+            $"/v2/{Repo}/blobs/{Oci.Sha256([0])}",
+            $"/v2/{Repo}/blobs/sha256:bad",
+            $"/v2/Bad/manifests/latest",
+            "/v2/no/such/repo/manifests/latest",
+        ];
+        foreach (var url in urls)
+        {
+            using var get = await GetAsync(url);
+            using var head = await HeadAsync(url);
+            Assert.Equal(get.StatusCode, head.StatusCode);
+            Assert.True(RawContentLength(get) == RawContentLength(head), $"HEAD {url}: Content-Length {RawContentLength(head)}, GET has {RawContentLength(get)}");
+            Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        }
+    }
+
+    [Fact]
     public async Task UnknownRepository_Returns404NameUnknown()
     {
         using var response = await GetAsync("/v2/no/such/repo/manifests/latest");
