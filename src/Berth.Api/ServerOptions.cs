@@ -40,6 +40,10 @@ public sealed record ServerOptions
             throw new FormatException($"listen address '{Listen}' must be HOST:PORT, for example 127.0.0.1:5000");
         }
         var host = value[..colon].Trim('[', ']');
+        if (host.Length > 0 && host != "*" && Uri.CheckHostName(host) == UriHostNameType.Unknown)
+        {
+            throw new FormatException($"listen address '{Listen}' must be HOST:PORT with a host name or IP address, for example 127.0.0.1:5000");
+        }
         return (host.Length == 0 ? "0.0.0.0" : host, port);
     }
 }

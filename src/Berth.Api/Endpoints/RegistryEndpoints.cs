@@ -208,18 +208,22 @@ public sealed partial class RegistryEndpoints(
         response.Headers.CacheControl = "max-age=31536000";
         response.ContentType = "application/octet-stream";
         var (offset, length) = (0L, blob.Size);
-        if (context.Request.Headers.Range.Count > 0)
+        var range = context.Request.Headers.Range.Count > 0
+            ? TryParseRange(context.Request.Headers.Range.ToString(), blob.Size, out offset, out length)
+            : (bool?)null;
+        if (range is false)
         {
-            if (!TryParseRange(context.Request.Headers.Range.ToString(), blob.Size, out offset, out length))
-            {
-                response.Headers.ContentRange = $"bytes */{blob.Size}";
-                throw new RegistryException(RegistryErrorCode.RangeNotSatisfiable, "requested range not satisfiable", new { range = context.Request.Headers.Range.ToString(), size = blob.Size });
-            }
+            response.Headers.ContentRange = $"bytes */{blob.Size}";
+            throw new RegistryException(RegistryErrorCode.RangeNotSatisfiable, "requested range not satisfiable", new { range = context.Request.Headers.Range.ToString(), size = blob.Size });
+        }
+        if (range is true)
+        {
             response.StatusCode = 206;
             response.Headers.ContentRange = $"bytes {offset}-{offset + length - 1}/{blob.Size}";
         }
         else
         {
+            (offset, length) = (0L, blob.Size);
             response.StatusCode = 200;
         }
         response.ContentLength = length;
@@ -237,23 +241,29 @@ public sealed partial class RegistryEndpoints(
         await StreamCopy.CopyAsync(stream, response.Body, length, context.RequestAborted).ConfigureAwait(false);
     }
 
-    /// <summary>Parses a single "bytes=a-b", "bytes=a-" or "bytes=-n" range.</summary>
-    internal static bool TryParseRange(string header, long size, out long offset, out long length)
+    /// <summary>Parses a single "bytes=a-b", "bytes=a-" or "bytes=-n" range: true when it overlaps the blob,
+    /// false when it does not (416), null when the header is to be ignored and the whole blob served
+    /// (RFC 9110 14.2: another unit, a malformed range, or several ranges).</summary>
+    internal static bool? TryParseRange(string header, long size, out long offset, out long length)
     {
         offset = 0;
         length = 0;
-        if (!RangeHeaderValue.TryParse(header, out var parsed) || parsed.Unit != "bytes" || parsed.Ranges.Count != 1)
+        if (!RangeHeaderValue.TryParse(header, out var parsed) || !parsed.Unit.Equals("bytes", StringComparison.OrdinalIgnoreCase) || parsed.Ranges.Count != 1)
         {
-            return false;
+            return null;
         }
         var r = parsed.Ranges.First();
         if (r.From is { } from)
         {
-            var to = Math.Min(r.To ?? size - 1, size - 1);
-            if (from >= size || to < from)
+            if (r.To is { } last && last < from)
+            {
+                return null;
+            }
+            if (from >= size)
             {
                 return false;
             }
+            var to = Math.Min(r.To ?? size - 1, size - 1);
             (offset, length) = (from, to - from + 1);
             return true;
         }

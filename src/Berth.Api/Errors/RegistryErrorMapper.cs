@@ -19,7 +19,9 @@ public static class RegistryErrorMapper
         RegistryErrorCode.NameInvalid => ("NAME_INVALID", 400),
         RegistryErrorCode.NameUnknown => ("NAME_UNKNOWN", 404),
         RegistryErrorCode.SizeInvalid => ("SIZE_INVALID", 400),
-        RegistryErrorCode.TagInvalid => ("TAG_INVALID", 400),
+        // The spec's code table has no TAG_INVALID (it was code-11 and was removed): an invalid tag in
+        // a manifest URL is MANIFEST_INVALID.
+        RegistryErrorCode.TagInvalid => ("MANIFEST_INVALID", 400),
         RegistryErrorCode.Unauthorized => ("UNAUTHORIZED", 401),
         RegistryErrorCode.Denied => ("DENIED", 403),
         RegistryErrorCode.Unsupported => ("UNSUPPORTED", 405),
@@ -61,7 +63,8 @@ public static class RegistryErrorMapper
         context.Response.StatusCode = status;
         var body = Body(code, message, detail);
         context.Response.ContentType = "application/json; charset=utf-8";
-        context.Response.ContentLength = HttpMethods.IsHead(context.Request.Method) ? null : body.Length;
+        // A HEAD answers the length the GET's body would have (RFC 9110 8.6), without the body.
+        context.Response.ContentLength = body.Length;
         if (!HttpMethods.IsHead(context.Request.Method))
         {
             await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);

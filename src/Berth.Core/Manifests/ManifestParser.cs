@@ -92,7 +92,7 @@ public static class ManifestParser
             {
                 throw new ManifestFormatException($"unsupported manifest media type '{mediaType}'");
             }
-            if (!root.TryGetProperty("schemaVersion", out var sv) || sv.ValueKind != JsonValueKind.Number || sv.GetInt32() != 2)
+            if (!root.TryGetProperty("schemaVersion", out var sv) || sv.ValueKind != JsonValueKind.Number || !sv.TryGetInt32(out var version) || version != 2)
             {
                 throw new ManifestFormatException("schemaVersion must be 2");
             }

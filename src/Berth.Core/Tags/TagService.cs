@@ -4,9 +4,18 @@ namespace Berth.Core.Tags;
 
 public sealed record Page(IReadOnlyList<string> Items, bool HasMore);
 
-/// <summary>Tag listing in lexical (ordinal) order with n/last pagination.</summary>
+/// <summary>Tag listing in lexical order with n/last pagination.</summary>
 public sealed class TagService(ManifestService manifests)
 {
+    /// <summary>The spec's "lexical order (i.e. case-insensitive alphanumeric order)": tags compared
+    /// lower-cased, and ordinally when they differ only in case, so that the order is total and
+    /// <c>last</c> pagination is exact.</summary>
+    public static readonly IComparer<string> LexicalOrder = Comparer<string>.Create(static (a, b) =>
+    {
+        var byLowerCase = string.CompareOrdinal(a.ToLowerInvariant(), b.ToLowerInvariant());
+        return byLowerCase != 0 ? byLowerCase : string.CompareOrdinal(a, b);
+    });
+
     public async Task<Page> ListAsync(string repository, int? n, string? last, CancellationToken cancellationToken = default)
     {
         if (!await manifests.RepositoryExistsAsync(repository, cancellationToken).ConfigureAwait(false))
@@ -14,12 +23,14 @@ public sealed class TagService(ManifestService manifests)
             throw new RegistryException(RegistryErrorCode.NameUnknown, "repository name not known to registry", new { repository });
         }
         var tags = (await manifests.ListTagDirectoriesAsync(repository, cancellationToken).ConfigureAwait(false)).ToArray();
-        Array.Sort(tags, StringComparer.Ordinal);
-        return Paginate(tags, n, last);
+        Array.Sort(tags, LexicalOrder);
+        return Paginate(tags, n, last, LexicalOrder);
     }
 
-    public static Page Paginate(IReadOnlyList<string> sorted, int? n, string? last)
+    /// <summary>One page of <paramref name="sorted"/>, which is in <paramref name="order"/> (ordinal when null).</summary>
+    public static Page Paginate(IReadOnlyList<string> sorted, int? n, string? last, IComparer<string>? order = null)
     {
+        order ??= StringComparer.Ordinal;
         var start = 0;
         if (!string.IsNullOrEmpty(last))
         {
@@ -28,7 +39,7 @@ public sealed class TagService(ManifestService manifests)
             while (lo < hi)
             {
                 var mid = (lo + hi) / 2;
-                if (string.CompareOrdinal(sorted[mid], last) <= 0)
+                if (order.Compare(sorted[mid], last) <= 0)
                 {
                     lo = mid + 1;
                 }

@@ -57,18 +57,33 @@ public static class ConfigLoader
                 throw new ConfigException($"configuration file '{path}' does not exist");
             }
             YamlStream yaml = [];
+            using var reader = new StreamReader(path);
+            var parser = new YamlDotNet.Core.Parser(reader);
             try
             {
-                using var reader = new StreamReader(path);
-                yaml.Load(reader);
+                yaml.Load(parser);
             }
             catch (YamlDotNet.Core.YamlException e)
             {
                 throw new ConfigException($"{path}: line {e.Start.Line}: {e.Message}");
             }
-            if (yaml.Documents.Count > 0 && yaml.Documents[0].RootNode is YamlMappingNode document)
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException)
             {
-                Flatten(document, "", values, warnings, path);
+                // YamlDotNet's scanner throws these for some malformed input (an unclosed flow sequence).
+                throw new ConfigException($"{path}: line {parser.Current?.End.Line ?? 1}: not valid YAML after this point");
+            }
+            if (yaml.Documents.Count > 0)
+            {
+                switch (yaml.Documents[0].RootNode)
+                {
+                    case YamlMappingNode document:
+                        Flatten(document, "", values, warnings, path);
+                        break;
+                    case YamlScalarNode { Value: null or "" }:
+                        break;
+                    case var other:
+                        throw new ConfigException($"{path}: line {other.Start.Line}: the configuration must be a mapping of sections (version, log, storage, http, ...)");
+                }
             }
         }
         foreach (var (name, value) in environment)
@@ -90,6 +105,14 @@ public static class ConfigLoader
         if (values.Keys.Any(k => k == "auth" || k.StartsWith("auth.", StringComparison.Ordinal)))
         {
             throw new ConfigException("auth: this Berth version does not implement authentication yet; refusing to serve without the auth the configuration asks for (remove the auth section to serve without authentication)");
+        }
+        if (values.Keys.Any(k => k.StartsWith("http.tls.client", StringComparison.Ordinal)))
+        {
+            throw new ConfigException("http.tls.clientcas: client certificate authentication is not implemented in this Berth version; refusing to serve without it (remove it to serve without client certificates)");
+        }
+        if (values.Keys.Any(k => k == "http.tls.letsencrypt" || k.StartsWith("http.tls.letsencrypt.", StringComparison.Ordinal)))
+        {
+            throw new ConfigException("http.tls.letsencrypt: Let's Encrypt is not implemented in this Berth version; refusing to serve without the TLS it asks for (give http.tls.certificate and key instead)");
         }
         foreach (var driver in new[] { "s3", "gcs", "azure", "swift", "oss" })
         {
@@ -183,7 +206,11 @@ public static class ConfigLoader
     {
         foreach (var (k, v) in node.Children)
         {
-            var key = prefix + ((YamlScalarNode)k).Value!.ToLowerInvariant();
+            if (k is not YamlScalarNode { Value: { } name })
+            {
+                throw new ConfigException($"{file}: line {k.Start.Line}: keys must be plain names");
+            }
+            var key = prefix + name.ToLowerInvariant();
             switch (v)
             {
                 case YamlMappingNode child:
@@ -244,14 +271,22 @@ public static class ConfigLoader
             {
                 i++;
             }
-            total += value[unitStart..i] switch
+            var unit = value[unitStart..i] switch
             {
-                "ms" => TimeSpan.FromMilliseconds(number),
-                "s" => TimeSpan.FromSeconds(number),
-                "m" => TimeSpan.FromMinutes(number),
-                "h" => TimeSpan.FromHours(number),
+                "ms" => TimeSpan.FromMilliseconds(1),
+                "s" => TimeSpan.FromSeconds(1),
+                "m" => TimeSpan.FromMinutes(1),
+                "h" => TimeSpan.FromHours(1),
                 _ => throw new ConfigException($"{key}: '{value}' is not a duration like 30s, 5m or 1h"),
             };
+            try
+            {
+                total += unit * number;
+            }
+            catch (OverflowException)
+            {
+                throw new ConfigException($"{key}: '{value}' is too long a duration");
+            }
             any = true;
         }
         return any ? total : throw new ConfigException($"{key}: empty duration");

@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+
+namespace Berth.Api.Tests.Infrastructure;
+
+/// <summary>One storage operation that changes state, in the order the driver saw it.</summary>
+public sealed record StorageOperation(string Kind, string Path, string? Destination = null)
+{
+    public override string ToString() => Destination is null ? $"{Kind} {Path}" : $"{Kind} {Path} -> {Destination}";
+}
+
+/// <summary>Passes every call through and records the writes (put, move, commit, delete) in order.
+/// Reads are not recorded. Only what the write-order tests need; fault injection lives elsewhere.</summary>
+public sealed class RecordingStorageDriver(IStorageDriver inner) : IStorageDriver, ILocalFileAccess
+{
+    private readonly ConcurrentQueue<StorageOperation> _operations = new();
+
+    public IStorageDriver Inner => inner;
+
+    public string Name => inner.Name;
+
+    public IReadOnlyList<StorageOperation> Operations => [.. _operations];
+
+    public void Clear() => _operations.Clear();
+
+    public string? GetLocalPath(string path) => (inner as ILocalFileAccess)?.GetLocalPath(path);
+
+    public Task<byte[]> GetContentAsync(string path, CancellationToken cancellationToken = default) =>
+        inner.GetContentAsync(path, cancellationToken);
+
+    public async Task PutContentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        await inner.PutContentAsync(path, content, cancellationToken).ConfigureAwait(false);
+        _operations.Enqueue(new StorageOperation("put", path));
+    }
+
+    public Task<Stream> OpenReadAsync(string path, long offset = 0, CancellationToken cancellationToken = default) =>
+        inner.OpenReadAsync(path, offset, cancellationToken);
+
+    public async Task<IStorageWriter> CreateWriterAsync(string path, bool append, CancellationToken cancellationToken = default)
+    {
+        var writer = await inner.CreateWriterAsync(path, append, cancellationToken).ConfigureAwait(false);
+        return new RecordingWriter(writer, path, _operations);
+    }
+
+    public Task<StorageEntry> StatAsync(string path, CancellationToken cancellationToken = default) =>
+        inner.StatAsync(path, cancellationToken);
+
+    public Task<IReadOnlyList<string>> ListAsync(string path, CancellationToken cancellationToken = default) =>
+        inner.ListAsync(path, cancellationToken);
+
+    public async IAsyncEnumerable<StorageEntry> WalkAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var entry in inner.WalkAsync(path, cancellationToken).ConfigureAwait(false))
+        {
+            yield return entry;
+        }
+    }
+
+    public async Task MoveAsync(string sourcePath, string destinationPath, CancellationToken cancellationToken = default)
+    {
+        await inner.MoveAsync(sourcePath, destinationPath, cancellationToken).ConfigureAwait(false);
+        _operations.Enqueue(new StorageOperation("move", sourcePath, destinationPath));
+    }
+
+    public async Task DeleteAsync(string path, CancellationToken cancellationToken = default)
+    {
+        await inner.DeleteAsync(path, cancellationToken).ConfigureAwait(false);
+        _operations.Enqueue(new StorageOperation("delete", path));
+    }
+
+    private sealed class RecordingWriter(IStorageWriter inner, string path, ConcurrentQueue<StorageOperation> operations) : IStorageWriter
+    {
+        public long Size => inner.Size;
+
+        public ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+            inner.WriteAsync(buffer, cancellationToken);
+
+        public async Task CommitAsync(CancellationToken cancellationToken = default)
+        {
+            await inner.CommitAsync(cancellationToken).ConfigureAwait(false);
+            operations.Enqueue(new StorageOperation("commit", path));
+        }
+
+        public Task CancelAsync(CancellationToken cancellationToken = default) => inner.CancelAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+}
