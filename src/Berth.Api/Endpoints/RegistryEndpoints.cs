@@ -234,11 +234,11 @@ public sealed partial class RegistryEndpoints(
         RegistryMetrics.AddResponseBytes(length);
         if (blobs.LocalPath(digest) is { } file)
         {
-            await response.SendFileAsync(file, offset, length, context.RequestAborted).ConfigureAwait(false);
+            await StreamCopy.CopyFileAsync(file, response.BodyWriter, offset, length, context.RequestAborted).ConfigureAwait(false);
             return;
         }
         await using var stream = await blobs.OpenAsync(digest, offset, context.RequestAborted).ConfigureAwait(false);
-        await StreamCopy.CopyAsync(stream, response.Body, length, context.RequestAborted).ConfigureAwait(false);
+        await StreamCopy.CopyAsync(stream, response.BodyWriter, length, context.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>Parses a single "bytes=a-b", "bytes=a-" or "bytes=-n" range: true when it overlaps the blob,

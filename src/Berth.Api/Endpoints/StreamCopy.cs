@@ -1,30 +1,54 @@
 using System.Buffers;
+using System.IO.Pipelines;
 
 namespace Berth.Api.Endpoints;
 
 internal static class StreamCopy
 {
-    /// <summary>Copies exactly <paramref name="length"/> bytes through a pooled buffer.</summary>
-    public static async Task CopyAsync(Stream source, Stream destination, long length, CancellationToken cancellationToken)
+    private const int ChunkSize = 256 * 1024;
+
+    /// <summary>Reads exactly <paramref name="length"/> bytes straight into the response pipe's buffers:
+    /// no intermediate copy, large reads, one flush per chunk (the flush applies back-pressure).</summary>
+    public static async Task CopyAsync(Stream source, PipeWriter destination, long length, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
-        try
+        var remaining = length;
+        while (remaining > 0)
         {
-            var remaining = length;
-            while (remaining > 0)
+            var memory = destination.GetMemory((int)Math.Min(ChunkSize, remaining));
+            if (memory.Length > remaining)
             {
-                var read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    throw new IOException("blob ended early");
-                }
-                await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                remaining -= read;
+                memory = memory[..(int)remaining];
+            }
+            var read = await source.ReadAsync(memory, cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                throw new IOException("blob ended early");
+            }
+            destination.Advance(read);
+            remaining -= read;
+            var flush = await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
+            if (flush.IsCanceled || flush.IsCompleted)
+            {
+                return;
             }
         }
-        finally
+    }
+
+    /// <summary>Streams a local file range without buffering it whole.</summary>
+    public static async Task CopyFileAsync(string file, PipeWriter destination, long offset, long length, CancellationToken cancellationToken)
+    {
+        var stream = new FileStream(file, new FileStreamOptions
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Mode = FileMode.Open,
+            Access = FileAccess.Read,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+            BufferSize = 0,
+            Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
+        });
+        await using (stream.ConfigureAwait(false))
+        {
+            stream.Position = offset;
+            await CopyAsync(stream, destination, length, cancellationToken).ConfigureAwait(false);
         }
     }
 }
