@@ -199,6 +199,13 @@ public static class LogAnalyzer
                     queue.Add(new Chunk(index, full, cut), cancellationToken);
                 }
 
+                // .NET's GZipStream ends quietly on a truncated stream; a rotated log always ends with a
+                // newline, so a compressed input that does not was most likely cut short.
+                if (state.Compressed && state.Error is null && filled > 0 && buffer[filled - 1] != (byte)'\n')
+                {
+                    state.Error = "compressed data ends in the middle of a line (truncated file?)";
+                }
+
                 if (filled > 0)
                 {
                     var last = buffer;

@@ -107,9 +107,9 @@ internal static class HttpLogParser
 
         rest = rest[(sp + 1)..];
 
-        // timers (a tcplog line has 3 of them and no status after: rejected at the status below)
+        // TR/Tw/Tc/Tr/Ta: five timers (a tcplog line has three, Tw/Tc/Tt, and is not a request)
         sp = rest.IndexOf((byte)' ');
-        if (sp <= 0 || rest[..sp].IndexOf((byte)'/') < 0)
+        if (sp <= 0 || rest[..sp].Count((byte)'/') != 4)
         {
             return false;
         }
