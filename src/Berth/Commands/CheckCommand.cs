@@ -43,6 +43,14 @@ internal static class CheckCommand
                 return Usage($"unknown argument '{parseResult.UnmatchedTokens[0]}'");
             }
 
+            foreach (var option in new Option<string?>[] { image, format, watch, timeout, tlsMinDays })
+            {
+                if (parseResult.GetResult(option) is { Implicit: false, Tokens.Count: 0 })
+                {
+                    return Usage($"{option.Name} needs a value");
+                }
+            }
+
             var targets = new List<Uri>();
             foreach (var text in parseResult.GetValue(urls) ?? [])
             {

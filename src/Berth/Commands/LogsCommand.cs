@@ -48,6 +48,14 @@ internal static class LogsCommand
                 return Usage($"unknown argument '{parseResult.UnmatchedTokens[0]}'");
             }
 
+            foreach (var option in new[] { status, top, format, method, by, grep, since, until, pathsOut, threads })
+            {
+                if (parseResult.GetResult(option) is { Implicit: false, Tokens.Count: 0 })
+                {
+                    return Usage($"{option.Name} needs a value");
+                }
+            }
+
             var query = new LogQuery();
             if (parseResult.GetValue(status) is { } statusText)
             {

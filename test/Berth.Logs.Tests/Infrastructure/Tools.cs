@@ -5,7 +5,7 @@ internal static class Tools
 {
     public const string InstallHint = "apt-get install haproxy docker-registry";
 
-    public static string Require(string name)
+    public static string Require(string name, string installHint = InstallHint)
     {
         var dirs = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Concat(["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/bin", "/usr/local/sbin"]);
@@ -18,7 +18,7 @@ internal static class Tools
             }
         }
 
-        Assert.Fail($"{name} is not installed; the log and check tests run the real servers: {InstallHint}");
+        Assert.Fail($"{name} is not installed; the log and check tests run the real servers: {installHint}");
         return null!;
     }
 }
