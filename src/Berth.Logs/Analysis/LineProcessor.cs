@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text;
 using Berth.Logs.Parsing;
 
@@ -40,7 +39,6 @@ internal sealed class LineProcessor
     public IReadOnlyDictionary<int, InputAggregate> Inputs => _inputs;
 
     /// <summary>Counts every line of <paramref name="data"/> (whole lines; the last may lack its newline).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Process(int input, ReadOnlySpan<byte> data)
     {
         if (!_inputs.TryGetValue(input, out var agg))
@@ -69,7 +67,6 @@ internal sealed class LineProcessor
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ProcessLine(InputAggregate agg, ReadOnlySpan<byte> line)
     {
         if (!line.IsEmpty && line[^1] == '\r')
@@ -111,7 +108,6 @@ internal sealed class LineProcessor
         agg.AddUnparsed(line);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ProcessHttp(InputAggregate agg, ref HttpLogRecord record)
     {
         long ticks = 0;

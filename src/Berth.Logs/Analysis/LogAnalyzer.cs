@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Collections.Concurrent;
 using Berth.Logs.Input;
@@ -17,6 +16,27 @@ public static class LogAnalyzer
     private const int MaxLine = 64 << 20;
 
     private readonly record struct Chunk(int Input, byte[] Buffer, int Length);
+
+    /// <summary>
+    /// The chunk buffers in circulation (queue capacity + one per thread): reused between readers and
+    /// parsers, never zeroed. ArrayPool.Shared keeps 1 MiB arrays per thread and would allocate anew
+    /// when the reader rents what the parsers returned.
+    /// </summary>
+    private sealed class ChunkPool
+    {
+        private readonly ConcurrentBag<byte[]> _free = [];
+
+        public byte[] Rent(int minimum) =>
+            minimum <= ChunkSize && _free.TryTake(out var buffer) ? buffer : GC.AllocateUninitializedArray<byte>(Math.Max(minimum, ChunkSize));
+
+        public void Return(byte[] buffer)
+        {
+            if (buffer.Length == ChunkSize)
+            {
+                _free.Add(buffer);
+            }
+        }
+    }
 
     private sealed class InputState(LogInput input)
     {
@@ -44,6 +64,7 @@ public static class LogAnalyzer
         var states = inputs.Select(i => new InputState(i)).ToArray();
         var processors = new LineProcessor[workers];
         var failures = new ConcurrentQueue<Exception>();
+        var pool = new ChunkPool();
 
         var workerThreads = new Thread[workers];
         for (var w = 0; w < workers; w++)
@@ -61,7 +82,7 @@ public static class LogAnalyzer
                         }
                         finally
                         {
-                            ArrayPool<byte>.Shared.Return(chunk.Buffer);
+                            pool.Return(chunk.Buffer);
                         }
                     }
                 }
@@ -84,7 +105,7 @@ public static class LogAnalyzer
                     int index;
                     while ((index = Interlocked.Increment(ref next)) < states.Length)
                     {
-                        Produce(index, states[index], queue, cancellationToken);
+                        Produce(index, states[index], queue, pool, cancellationToken);
                     }
                 }
                 catch (Exception e)
@@ -134,7 +155,7 @@ public static class LogAnalyzer
         return thread;
     }
 
-    private static void Produce(int index, InputState state, BlockingCollection<Chunk> queue, CancellationToken cancellationToken)
+    private static void Produce(int index, InputState state, BlockingCollection<Chunk> queue, ChunkPool pool, CancellationToken cancellationToken)
     {
         Stream stream;
         try
@@ -147,7 +168,7 @@ public static class LogAnalyzer
             return;
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        var buffer = pool.Rent(ChunkSize);
         var filled = 0;
         try
         {
@@ -182,15 +203,15 @@ public static class LogAnalyzer
                     if (last < 0 && buffer.Length < MaxLine)
                     {
                         // A line longer than the buffer: grow it.
-                        var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                        var bigger = pool.Rent(buffer.Length * 2);
                         buffer.AsSpan(0, filled).CopyTo(bigger);
-                        ArrayPool<byte>.Shared.Return(buffer);
+                        pool.Return(buffer);
                         buffer = bigger;
                         continue;
                     }
 
                     var cut = last < 0 ? filled : last + 1;
-                    var fresh = ArrayPool<byte>.Shared.Rent(ChunkSize);
+                    var fresh = pool.Rent(ChunkSize);
                     var remainder = filled - cut;
                     buffer.AsSpan(cut, remainder).CopyTo(fresh);
                     var full = buffer;
@@ -218,7 +239,7 @@ public static class LogAnalyzer
         {
             if (buffer is not null)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                pool.Return(buffer);
             }
         }
     }

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 
 namespace Berth.Logs.Parsing;
 
@@ -44,7 +43,6 @@ internal ref struct HttpLogRecord
 internal static class HttpLogParser
 {
     /// <summary>Cuts an access line; false when the line is neither format.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParse(ReadOnlySpan<byte> line, out HttpLogRecord record)
     {
         record = default;
