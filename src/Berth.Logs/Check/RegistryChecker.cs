@@ -103,7 +103,7 @@ public static class RegistryChecker
         var messages = new List<string>();
         for (var x = e; x is not null; x = x.InnerException)
         {
-            if (!messages.Contains(x.Message))
+            if (!messages.Any(m => m.Contains(x.Message, StringComparison.Ordinal)))
             {
                 messages.Add(x.Message);
             }

@@ -124,6 +124,32 @@ public sealed class CheckEndToEndTests(CheckRegistryFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task ImagePushedBySkopeo_FromAnOciLayout_Healthy()
+    {
+        var skopeo = Tools.Require("skopeo", "apt-get install skopeo");
+        using var dir = new TempDirectory("oci");
+        var image = OciLayout.Write(dir.Path, "v1", "hello from skopeo");
+        var psi = new ProcessStartInfo(skopeo) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "copy", "--dest-tls-verify=false", $"oci:{dir.Path}:v1", $"docker://127.0.0.1:{fixture.Registry.Port}/skopeo/pushed/app:v1" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using (var process = Process.Start(psi)!)
+        {
+            var stderr = process.StandardError.ReadToEndAsync();
+            _ = await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Assert.True(process.ExitCode == 0, await stderr);
+        }
+
+        var report = await RegistryChecker.CheckAsync(Options(fixture.Registry.BaseUri, "skopeo/pushed/app:v1"));
+        var result = Assert.Single(report.Targets).Image!;
+        Assert.Empty(result.Problems);
+        Assert.Equal((image.Manifest, 1, 2), (result.Digest, result.Manifests, result.Blobs));
+    }
+
+    [Fact]
     public async Task StoppedPort_Down()
     {
         var port = FreePort.Next();
