@@ -61,36 +61,49 @@ public static class LogAnalyzer
         var stopwatch = Stopwatch.StartNew();
         var workers = Math.Max(1, query.Parallelism ?? Environment.ProcessorCount);
         using var queue = new BlockingCollection<Chunk>(new ConcurrentQueue<Chunk>(), workers * 2);
+
+        // Any thread failing cancels the others (a reader must not wait on a queue nobody drains).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var token = stop.Token;
         var states = inputs.Select(i => new InputState(i)).ToArray();
         var processors = new LineProcessor[workers];
         var failures = new ConcurrentQueue<Exception>();
         var pool = new ChunkPool();
 
+        void Guard(Action body)
+        {
+            try
+            {
+                body();
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+            }
+            catch (Exception e)
+            {
+                failures.Enqueue(e);
+                stop.Cancel();
+            }
+        }
+
         var workerThreads = new Thread[workers];
         for (var w = 0; w < workers; w++)
         {
             var processor = processors[w] = new LineProcessor(query);
-            workerThreads[w] = StartThread($"berth-logs-parse-{w}", () =>
+            workerThreads[w] = StartThread($"berth-logs-parse-{w}", () => Guard(() =>
             {
-                try
+                foreach (var chunk in queue.GetConsumingEnumerable(token))
                 {
-                    foreach (var chunk in queue.GetConsumingEnumerable(cancellationToken))
+                    try
                     {
-                        try
-                        {
-                            processor.Process(chunk.Input, chunk.Buffer.AsSpan(0, chunk.Length));
-                        }
-                        finally
-                        {
-                            pool.Return(chunk.Buffer);
-                        }
+                        processor.Process(chunk.Input, chunk.Buffer.AsSpan(0, chunk.Length));
+                    }
+                    finally
+                    {
+                        pool.Return(chunk.Buffer);
                     }
                 }
-                catch (Exception e)
-                {
-                    failures.Enqueue(e);
-                }
-            });
+            }));
         }
 
         // One reader per input, at most one per worker at a time (each may be gunzipping).
@@ -98,21 +111,14 @@ public static class LogAnalyzer
         var readerThreads = new Thread[Math.Min(workers, states.Length)];
         for (var r = 0; r < readerThreads.Length; r++)
         {
-            readerThreads[r] = StartThread($"berth-logs-read-{r}", () =>
+            readerThreads[r] = StartThread($"berth-logs-read-{r}", () => Guard(() =>
             {
-                try
+                int index;
+                while ((index = Interlocked.Increment(ref next)) < states.Length)
                 {
-                    int index;
-                    while ((index = Interlocked.Increment(ref next)) < states.Length)
-                    {
-                        Produce(index, states[index], queue, pool, cancellationToken);
-                    }
+                    Produce(index, states[index], queue, pool, token);
                 }
-                catch (Exception e)
-                {
-                    failures.Enqueue(e);
-                }
-            });
+            }));
         }
 
         foreach (var t in readerThreads)
@@ -126,12 +132,12 @@ public static class LogAnalyzer
             t.Join();
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
         if (!failures.IsEmpty)
         {
             throw failures.Count == 1 ? failures.First() : new AggregateException(failures);
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
         var merged = new InputAggregate[states.Length];
         for (var i = 0; i < merged.Length; i++)
         {

@@ -243,6 +243,63 @@ public sealed class LogAnalyzerTests
         Assert.Contains("doctor: tag-link-empty", text.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Cancelled_Throws()
+    {
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            LogAnalyzer.AnalyzeAsync([LogInput.FromStream("x", new MemoryStream(Encoding.UTF8.GetBytes(Lines(H200))))], new LogQuery(), cts.Token));
+    }
+
+    [Fact]
+    public async Task FailingStream_FailsTheRun_WithoutHanging()
+    {
+        var analysis = LogAnalyzer.AnalyzeAsync([LogInput.FromStream("bad", new FailingStream())], new LogQuery { Parallelism = 1 });
+        var finished = await Task.WhenAny(analysis, Task.Delay(TimeSpan.FromSeconds(30)));
+        Assert.Same(analysis, finished);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => analysis);
+    }
+
+    /// <summary>Gives many chunks of lines, then throws something that is not an I/O error.</summary>
+    private sealed class FailingStream : Stream
+    {
+        private static readonly byte[] Line = Encoding.UTF8.GetBytes(H200.TrimEnd() + "\n");
+        private long _given;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_given > 40L * LogAnalyzer.ChunkSize)
+            {
+                throw new InvalidOperationException("broken source");
+            }
+
+            var n = 0;
+            while (n < count)
+            {
+                buffer[offset + n] = Line[(int)((_given + n) % Line.Length)];
+                n++;
+            }
+
+            _given += n;
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     private sealed class FakeDiagnoser : IPathDiagnoser
     {
         public Task<IReadOnlyDictionary<string, string>> DiagnoseAsync(IReadOnlyList<string> manifestPaths, CancellationToken cancellationToken) =>
