@@ -5,8 +5,11 @@ using Berth.Logs.Tests.Infrastructure;
 
 namespace Berth.Logs.Tests.Integration;
 
-/// <summary>A registry with a good image, a good index and a broken image (one layer's data deleted from storage).</summary>
-public sealed class CheckRegistryFixture : IAsyncLifetime
+/// <summary>
+/// A registry with a good image, a good index and a broken image (one layer's data deleted from its
+/// Distribution-layout storage). Subclasses pick the registry.
+/// </summary>
+public abstract class CheckRegistryFixture : IAsyncLifetime
 {
     public const string Good = "canary/app";
     public const string Multi = "canary/multi";
@@ -24,7 +27,7 @@ public sealed class CheckRegistryFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _registry = await DockerRegistryServer.StartAsync();
+        _registry = await StartRegistryAsync();
         using var client = new RegistryClient(_registry.BaseUri);
         GoodDigest = (await client.PushImageAsync(Good, "v1", "good canary layer")).Manifest;
 
@@ -46,6 +49,8 @@ public sealed class CheckRegistryFixture : IAsyncLifetime
         File.Delete(data);
     }
 
+    internal abstract Task<IRegistryServer> StartRegistryAsync();
+
     public Task DisposeAsync()
     {
         _registry?.Dispose();
@@ -53,7 +58,16 @@ public sealed class CheckRegistryFixture : IAsyncLifetime
     }
 }
 
-public sealed class CheckEndToEndTests(CheckRegistryFixture fixture) : IClassFixture<CheckRegistryFixture>
+public sealed class DockerRegistryCheckFixture : CheckRegistryFixture
+{
+    internal override async Task<IRegistryServer> StartRegistryAsync() => await DockerRegistryServer.StartAsync();
+}
+
+public sealed class DockerRegistryCheckTests(DockerRegistryCheckFixture fixture) : CheckEndToEndTests<DockerRegistryCheckFixture>(fixture);
+
+/// <summary><c>berth check</c> against a registry; one concrete subclass per registry.</summary>
+public abstract class CheckEndToEndTests<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : CheckRegistryFixture
 {
     private static CheckOptions Options(Uri target, string? image = null) => new()
     {
@@ -149,11 +163,112 @@ public sealed class CheckEndToEndTests(CheckRegistryFixture fixture) : IClassFix
         Assert.Equal((image.Manifest, 1, 2), (result.Digest, result.Manifests, result.Blobs));
     }
 
+
+
+
+
+    [Fact]
+    public async Task Cli_SeveralTargets_JsonAndExitCodes()
+    {
+        var down = $"http://127.0.0.1:{FreePort.Next()}";
+        var good = fixture.Registry.BaseUri.ToString();
+        var (exit, stdout, stderr) = await BerthCli.RunAsync("check", good, "--image", $"{CheckRegistryFixture.Good}:v1", "--format", "json");
+        Assert.True(exit == 0, stderr + stdout);
+        using (var doc = JsonDocument.Parse(stdout))
+        {
+            Assert.True(doc.RootElement.GetProperty("healthy").GetBoolean());
+            var t = doc.RootElement.GetProperty("targets")[0];
+            Assert.True(t.GetProperty("up").GetBoolean());
+            Assert.Equal(200, t.GetProperty("status").GetInt32());
+            Assert.True(t.GetProperty("latencyMs").GetDouble() >= 0);
+            Assert.Equal(JsonValueKind.Null, t.GetProperty("tlsExpires").ValueKind);
+            Assert.Equal(fixture.GoodDigest, t.GetProperty("image").GetProperty("digest").GetString());
+            Assert.Equal(0, t.GetProperty("image").GetProperty("problems").GetArrayLength());
+        }
+
+        (exit, stdout, _) = await BerthCli.RunAsync("check", good, down, "--image", $"{CheckRegistryFixture.Broken}:v1", "--format", "json");
+        Assert.Equal(1, exit);
+        using (var doc = JsonDocument.Parse(stdout))
+        {
+            var targets = doc.RootElement.GetProperty("targets");
+            var problem = targets[0].GetProperty("image").GetProperty("problems")[0];
+            Assert.Equal("layer", problem.GetProperty("kind").GetString());
+            Assert.Equal(fixture.MissingLayer, problem.GetProperty("digest").GetString());
+            Assert.Equal(404, problem.GetProperty("status").GetInt32());
+            Assert.False(targets[1].GetProperty("up").GetBoolean());
+        }
+
+        (exit, stdout, _) = await BerthCli.RunAsync("check", good, "--image", $"{CheckRegistryFixture.Broken}:v1");
+        Assert.Equal(1, exit);
+        Assert.Contains("UNHEALTHY", stdout, StringComparison.Ordinal);
+        Assert.Contains(fixture.MissingLayer, stdout, StringComparison.Ordinal);
+    }
+
+
+    [Fact]
+    public async Task Cli_WatchJson_OneLinePerRound_StopsOnSigint()
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { BerthCli.DllPath, "check", fixture.Registry.BaseUri.ToString(), "--watch", "200ms", "--format", "json" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(psi)!;
+        var lines = new List<string>();
+        var reader = Task.Run(async () =>
+        {
+            while (await process.StandardOutput.ReadLineAsync() is { } line)
+            {
+                lock (lines)
+                {
+                    lines.Add(line);
+                }
+            }
+        });
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            lock (lines)
+            {
+                if (lines.Count >= 3)
+                {
+                    break;
+                }
+            }
+
+            await Task.Delay(50);
+        }
+
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await process.WaitForExitAsync(cts.Token);
+        await reader;
+        Assert.True(lines.Count >= 3, string.Join("\n", lines));
+        Assert.All(lines, l => Assert.True(JsonDocument.Parse(l).RootElement.GetProperty("healthy").GetBoolean()));
+        Assert.Equal(0, process.ExitCode);
+    }
+}
+
+/// <summary><c>berth check</c> against things that are not registries: a closed port, servers answering 500 / 401, TLS.</summary>
+public sealed class CheckProbeTests
+{
+    private static CheckOptions Options(Uri target, string? image = null) => new()
+    {
+        Targets = [target],
+        Image = image is null ? null : ImageReference.TryParse(image, out var r) ? r : throw new ArgumentException(image),
+        Timeout = TimeSpan.FromSeconds(5),
+    };
+
     [Fact]
     public async Task StoppedPort_Down()
     {
         var port = FreePort.Next();
-        var report = await RegistryChecker.CheckAsync(Options(new Uri($"http://127.0.0.1:{port}"), $"{CheckRegistryFixture.Good}:v1"));
+        var report = await RegistryChecker.CheckAsync(Options(new Uri($"http://127.0.0.1:{port}"), "canary/app:v1"));
         var t = Assert.Single(report.Targets);
         Assert.False(t.Up);
         Assert.Null(t.Status);
@@ -207,43 +322,6 @@ public sealed class CheckEndToEndTests(CheckRegistryFixture fixture) : IClassFix
         Assert.Equal(1, soon.ExitCode);
     }
 
-    [Fact]
-    public async Task Cli_SeveralTargets_JsonAndExitCodes()
-    {
-        var down = $"http://127.0.0.1:{FreePort.Next()}";
-        var good = fixture.Registry.BaseUri.ToString();
-        var (exit, stdout, stderr) = await BerthCli.RunAsync("check", good, "--image", $"{CheckRegistryFixture.Good}:v1", "--format", "json");
-        Assert.True(exit == 0, stderr + stdout);
-        using (var doc = JsonDocument.Parse(stdout))
-        {
-            Assert.True(doc.RootElement.GetProperty("healthy").GetBoolean());
-            var t = doc.RootElement.GetProperty("targets")[0];
-            Assert.True(t.GetProperty("up").GetBoolean());
-            Assert.Equal(200, t.GetProperty("status").GetInt32());
-            Assert.True(t.GetProperty("latencyMs").GetDouble() >= 0);
-            Assert.Equal(JsonValueKind.Null, t.GetProperty("tlsExpires").ValueKind);
-            Assert.Equal(fixture.GoodDigest, t.GetProperty("image").GetProperty("digest").GetString());
-            Assert.Equal(0, t.GetProperty("image").GetProperty("problems").GetArrayLength());
-        }
-
-        (exit, stdout, _) = await BerthCli.RunAsync("check", good, down, "--image", $"{CheckRegistryFixture.Broken}:v1", "--format", "json");
-        Assert.Equal(1, exit);
-        using (var doc = JsonDocument.Parse(stdout))
-        {
-            var targets = doc.RootElement.GetProperty("targets");
-            var problem = targets[0].GetProperty("image").GetProperty("problems")[0];
-            Assert.Equal("layer", problem.GetProperty("kind").GetString());
-            Assert.Equal(fixture.MissingLayer, problem.GetProperty("digest").GetString());
-            Assert.Equal(404, problem.GetProperty("status").GetInt32());
-            Assert.False(targets[1].GetProperty("up").GetBoolean());
-        }
-
-        (exit, stdout, _) = await BerthCli.RunAsync("check", good, "--image", $"{CheckRegistryFixture.Broken}:v1");
-        Assert.Equal(1, exit);
-        Assert.Contains("UNHEALTHY", stdout, StringComparison.Ordinal);
-        Assert.Contains(fixture.MissingLayer, stdout, StringComparison.Ordinal);
-    }
-
     [Theory]
     [InlineData("check")]
     [InlineData("check", "ftp://127.0.0.1:1")]
@@ -256,53 +334,5 @@ public sealed class CheckEndToEndTests(CheckRegistryFixture fixture) : IClassFix
         var (exit, _, stderr) = await BerthCli.RunAsync(args);
         Assert.Equal(2, exit);
         Assert.Contains("berth check:", stderr, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Cli_WatchJson_OneLinePerRound_StopsOnSigint()
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { BerthCli.DllPath, "check", fixture.Registry.BaseUri.ToString(), "--watch", "200ms", "--format", "json" })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi)!;
-        var lines = new List<string>();
-        var reader = Task.Run(async () =>
-        {
-            while (await process.StandardOutput.ReadLineAsync() is { } line)
-            {
-                lock (lines)
-                {
-                    lines.Add(line);
-                }
-            }
-        });
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            lock (lines)
-            {
-                if (lines.Count >= 3)
-                {
-                    break;
-                }
-            }
-
-            await Task.Delay(50);
-        }
-
-        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
-
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        await process.WaitForExitAsync(cts.Token);
-        await reader;
-        Assert.True(lines.Count >= 3, string.Join("\n", lines));
-        Assert.All(lines, l => Assert.True(JsonDocument.Parse(l).RootElement.GetProperty("healthy").GetBoolean()));
-        Assert.Equal(0, process.ExitCode);
     }
 }

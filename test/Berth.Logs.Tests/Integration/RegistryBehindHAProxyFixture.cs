@@ -7,9 +7,9 @@ namespace Berth.Logs.Tests.Integration;
 /// docker-registry behind HAProxy, and real traffic through both: an image push, good pulls, 404s,
 /// a bad digest (400), a broken tag (empty current/link: the runbook's "invalid checksum digest format"
 /// 500) and requests routed to a closed backend (HAProxy's 503). The tests then read what the two
-/// servers actually wrote.
+/// servers actually wrote. Subclasses pick the registry (docker-registry now, <c>berth serve</c> later).
 /// </summary>
-public sealed class RegistryBehindHAProxyFixture : IAsyncLifetime
+public abstract class RegistryBehindHAProxyFixture : IAsyncLifetime
 {
     public const string Good = "team/sub/app";
     public const string Broken = "team/broken/app";
@@ -20,6 +20,12 @@ public sealed class RegistryBehindHAProxyFixture : IAsyncLifetime
     private IRegistryServer? _registry;
     private HAProxyServer? _haproxy;
 
+    /// <summary>The registry also writes a combined-format access line per request (docker-registry does).</summary>
+    public virtual bool RegistryWritesAccessLines => false;
+
+    /// <summary>The error class the registry's JSON log gives the broken tag's 500.</summary>
+    public abstract string BrokenTagErrorClass { get; }
+
     public string HAProxyLog => _haproxy!.LogPath;
 
     public string RegistryLog => _registry!.LogPath;
@@ -29,7 +35,7 @@ public sealed class RegistryBehindHAProxyFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _registry = await DockerRegistryServer.StartAsync();
+        _registry = await StartRegistryAsync();
         _haproxy = await HAProxyServer.StartAsync(_registry.BaseUri);
         using var client = new RegistryClient(_haproxy.BaseUri);
 
@@ -83,6 +89,8 @@ public sealed class RegistryBehindHAProxyFixture : IAsyncLifetime
         }
     }
 
+    internal abstract Task<IRegistryServer> StartRegistryAsync();
+
     private static int CountLines(string path, string marker) =>
         File.Exists(path) ? File.ReadLines(path, Encoding.UTF8).Count(l => l.Contains(marker, StringComparison.Ordinal)) : 0;
 
@@ -92,4 +100,14 @@ public sealed class RegistryBehindHAProxyFixture : IAsyncLifetime
         _registry?.Dispose();
         return Task.CompletedTask;
     }
+}
+
+/// <summary>Distribution's docker-registry behind HAProxy.</summary>
+public sealed class DockerRegistryBehindHAProxyFixture : RegistryBehindHAProxyFixture
+{
+    public override bool RegistryWritesAccessLines => true;
+
+    public override string BrokenTagErrorClass => "unknown: invalid checksum digest format";
+
+    internal override async Task<IRegistryServer> StartRegistryAsync() => await DockerRegistryServer.StartAsync();
 }
