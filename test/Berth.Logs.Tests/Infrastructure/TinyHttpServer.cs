@@ -21,6 +21,14 @@ internal sealed class TinyHttpServer : IDisposable
     private readonly IReadOnlyDictionary<string, string> _headers;
     private readonly X509Certificate2? _certificate;
     private readonly Task _loop;
+    private readonly Func<TinyRequest, TinyResponse>? _handler;
+
+    /// <summary>A server routing each request through <paramref name="handler"/>.</summary>
+    public TinyHttpServer(Func<TinyRequest, TinyResponse> handler)
+        : this(200, "OK")
+    {
+        _handler = handler;
+    }
 
     public TinyHttpServer(int status, string reason, IReadOnlyDictionary<string, string>? headers = null, DateTimeOffset? tlsNotAfter = null)
     {
@@ -104,9 +112,21 @@ internal sealed class TinyHttpServer : IDisposable
                     }
 
                     Interlocked.Increment(ref Requests);
-                    var body = Encoding.UTF8.GetBytes($$"""{"errors":[{"code":"TEST","message":"status {{_status}}"}]}""");
-                    var head = new StringBuilder($"HTTP/1.1 {_status} {_reason}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n");
-                    foreach (var (k, v) in _headers)
+                    var requestHead = Encoding.ASCII.GetString(buffer, 0, total).Split("\r\n");
+                    var requestLine = requestHead[0].Split(' ');
+                    var requestHeaders = requestHead.Skip(1).TakeWhile(l => l.Length > 0)
+                        .Select(l => l.Split(':', 2)).Where(p => p.Length == 2)
+                        .ToDictionary(p => p[0].Trim(), p => p[1].Trim(), StringComparer.OrdinalIgnoreCase);
+                    var response = _handler?.Invoke(new TinyRequest(requestLine[0], requestLine.Length > 1 ? requestLine[1] : "/", requestHeaders))
+                        ?? new TinyResponse(_status, _reason, _headers, Encoding.UTF8.GetBytes($$"""{"errors":[{"code":"TEST","message":"status {{_status}}"}]}"""));
+                    var body = requestLine[0] == "HEAD" ? Array.Empty<byte>() : response.Body;
+                    var head = new StringBuilder($"HTTP/1.1 {response.Status} {response.Reason}\r\nContent-Length: {response.Body.Length}\r\nConnection: close\r\n");
+                    if (!response.Headers.ContainsKey("Content-Type"))
+                    {
+                        head.Append("Content-Type: application/json\r\n");
+                    }
+
+                    foreach (var (k, v) in response.Headers)
                     {
                         head.Append(k).Append(": ").Append(v).Append("\r\n");
                     }
@@ -140,3 +160,7 @@ internal sealed class TinyHttpServer : IDisposable
         _stop.Dispose();
     }
 }
+
+internal sealed record TinyRequest(string Method, string Target, IReadOnlyDictionary<string, string> Headers);
+
+internal sealed record TinyResponse(int Status, string Reason, IReadOnlyDictionary<string, string> Headers, byte[] Body);

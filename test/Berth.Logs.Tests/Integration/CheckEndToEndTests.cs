@@ -302,6 +302,50 @@ public sealed class CheckProbeTests
     }
 
     [Fact]
+    public async Task BearerChallenge_AnonymousToken_ImagePulledWithIt()
+    {
+        var config = System.Text.Encoding.UTF8.GetBytes("{}");
+        var configDigest = RegistryClient.DigestOf(config);
+        var manifest = System.Text.Encoding.UTF8.GetBytes($$"""{"schemaVersion":2,"mediaType":"{{RegistryClient.OciManifest}}","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{configDigest}}","size":2},"layers":[]}""");
+        var seenAuth = new System.Collections.Concurrent.ConcurrentBag<string>();
+        TinyHttpServer? server = null;
+        server = new TinyHttpServer(request =>
+        {
+            var authorized = request.Headers.TryGetValue("Authorization", out var auth) && auth == "Bearer t0k3n";
+            var challenge = new Dictionary<string, string> { ["WWW-Authenticate"] = $"Bearer realm=\"{server!.BaseUri}token\",service=\"tiny\"" };
+            if (request.Target.StartsWith("/token?", StringComparison.Ordinal))
+            {
+                seenAuth.Add(request.Target);
+                return new TinyResponse(200, "OK", new Dictionary<string, string>(), System.Text.Encoding.UTF8.GetBytes("""{"token":"t0k3n"}"""));
+            }
+
+            if (!authorized)
+            {
+                return new TinyResponse(401, "Unauthorized", challenge, System.Text.Encoding.UTF8.GetBytes("""{"errors":[{"code":"UNAUTHORIZED"}]}"""));
+            }
+
+            return request.Target switch
+            {
+                "/v2/private/app/manifests/v1" => new TinyResponse(200, "OK", new Dictionary<string, string> { ["Content-Type"] = RegistryClient.OciManifest }, manifest),
+                var t when t == $"/v2/private/app/blobs/{configDigest}" => new TinyResponse(200, "OK", new Dictionary<string, string>(), config),
+                _ => new TinyResponse(404, "Not Found", new Dictionary<string, string>(), []),
+            };
+        });
+        using (server)
+        {
+            var report = await RegistryChecker.CheckAsync(Options(server.BaseUri, "private/app:v1"));
+            var t = Assert.Single(report.Targets);
+            Assert.True(t.Up);
+            Assert.Equal(401, t.Status);
+            Assert.Empty(t.Image!.Problems);
+            Assert.Equal(1, t.Image.Blobs);
+            var tokenRequest = Assert.Single(seenAuth);
+            Assert.Contains("service=tiny", tokenRequest, StringComparison.Ordinal);
+            Assert.Contains("scope=repository%3Aprivate%2Fapp%3Apull", tokenRequest, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Tls_ExpiryReported_StrictValidationFails_InsecureAccepts()
     {
         var notAfter = new DateTimeOffset(DateTime.UtcNow.Date.AddDays(20).AddHours(12), TimeSpan.Zero);
