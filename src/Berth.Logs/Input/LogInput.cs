@@ -20,7 +20,7 @@ public sealed class LogInput
     public string Name { get; }
 
     public static LogInput File(string path) => new(path, () => new FileStream(
-        path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1 << 20, FileOptions.SequentialScan));
+        path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.SequentialScan));
 
     /// <summary>A stream the caller owns the lifetime of (standard input, tests); it is not disposed.</summary>
     public static LogInput FromStream(string name, Stream stream) => new(name, () => new NonClosingStream(stream));
