@@ -91,6 +91,9 @@ internal sealed class DoctorScanner
 
     private sealed record LinkObject(Digest? PathDigest, string PathText, string Path);
 
+    /// <summary>A repository as discovery found it, with which of its own folders exist (saves listing absent ones).</summary>
+    private sealed record FoundRepository(string Name, bool HasManifests, bool HasLayers, bool HasUploads);
+
     public async Task<DoctorReport> RunAsync(CancellationToken cancellationToken)
     {
         var started = _options.TimeProvider.GetUtcNow();
@@ -106,14 +109,14 @@ internal sealed class DoctorScanner
         }
         else
         {
-            var channel = Channel.CreateBounded<string>(new BoundedChannelOptions(1024) { SingleReader = false, SingleWriter = false });
+            var channel = Channel.CreateBounded<FoundRepository>(new BoundedChannelOptions(1024) { SingleReader = false, SingleWriter = false });
             var discovery = DiscoverAsync(channel.Writer, cancellationToken);
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
             try
             {
-                await Parallel.ForEachAsync(channel.Reader.ReadAllAsync(cancellationToken), parallel, async (name, ct) =>
+                await Parallel.ForEachAsync(channel.Reader.ReadAllAsync(cancellationToken), parallel, async (repository, ct) =>
                 {
-                    await ScanRepositoryAsync(name, ct).ConfigureAwait(false);
+                    await ScanRepositoryAsync(repository, ct).ConfigureAwait(false);
                     Interlocked.Increment(ref _repositories);
                     _progress.RepositoryScanned();
                 }).ConfigureAwait(false);
@@ -129,8 +132,7 @@ internal sealed class DoctorScanner
         {
             _progress.SetPhase("blobs");
             var listed = 0;
-            var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
-            await Parallel.ForEachAsync(_driver.WalkAsync(StoragePaths.BlobsRoot, cancellationToken), parallel, async (entry, ct) =>
+            async ValueTask CheckBlob(StorageEntry entry, CancellationToken ct)
             {
                 if (!StoragePaths.TryParseBlobData(entry.Path, out var digest))
                 {
@@ -152,7 +154,23 @@ internal sealed class DoctorScanner
                             $"{Bytes(entry.Size)} that no manifest in any repository references", entry.Size));
                     }
                 }
-            }).ConfigureAwait(false);
+            }
+
+            var blobs = _driver.WalkAsync(StoragePaths.BlobsRoot, cancellationToken);
+            if (_options.VerifyContent)
+            {
+                // Hashing is the work: spread it over the cores.
+                var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
+                await Parallel.ForEachAsync(blobs, parallel, CheckBlob).ConfigureAwait(false);
+            }
+            else
+            {
+                // A lookup per blob: the walk itself is the work.
+                await foreach (var entry in blobs.ConfigureAwait(false))
+                {
+                    await CheckBlob(entry, cancellationToken).ConfigureAwait(false);
+                }
+            }
         }
 
         var corruptFindings = new Dictionary<string, Finding>(StringComparer.Ordinal);
@@ -190,7 +208,7 @@ internal sealed class DoctorScanner
 
     // ---------------------------------------------------------------- discovery
 
-    private async Task DiscoverAsync(ChannelWriter<string> writer, CancellationToken cancellationToken)
+    private async Task DiscoverAsync(ChannelWriter<FoundRepository> writer, CancellationToken cancellationToken)
     {
         try
         {
@@ -209,7 +227,7 @@ internal sealed class DoctorScanner
         }
     }
 
-    private async Task DescendAsync(ChannelWriter<string> writer, string directory, string name, CancellationToken cancellationToken)
+    private async Task DescendAsync(ChannelWriter<FoundRepository> writer, string directory, string name, CancellationToken cancellationToken)
     {
         IReadOnlyList<string> children;
         await _listGate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -225,10 +243,12 @@ internal sealed class DoctorScanner
         {
             _listGate.Release();
         }
-        if (name.Length > 0 && children.Any(c => StoragePaths.IsRepositoryDataDirName(StoragePath.FileName(c))))
+        var names = children.Select(StoragePath.FileName).ToHashSet(StringComparer.Ordinal);
+        if (name.Length > 0 && names.Any(StoragePaths.IsRepositoryDataDirName))
         {
             _progress.RepositoryFound();
-            await writer.WriteAsync(name, cancellationToken).ConfigureAwait(false);
+            var found = new FoundRepository(name, names.Contains(StoragePaths.ManifestsDirName), names.Contains(StoragePaths.LayersDirName), names.Contains(StoragePaths.UploadsDirName));
+            await writer.WriteAsync(found, cancellationToken).ConfigureAwait(false);
         }
         var subdirectories = children.Where(c => !StoragePath.FileName(c).StartsWith('_')).ToList();
         await Task.WhenAll(subdirectories.Select(c =>
@@ -237,65 +257,97 @@ internal sealed class DoctorScanner
 
     // ---------------------------------------------------------------- one repository
 
-    private async Task ScanRepositoryAsync(string name, CancellationToken cancellationToken)
+    private async Task ScanRepositoryAsync(FoundRepository repository, CancellationToken cancellationToken)
     {
+        var name = repository.Name;
         var ctx = new RepositoryContext(name);
         if (_scope.Tag is not null)
         {
-            if (await TagExistsAsync(name, _scope.Tag, cancellationToken).ConfigureAwait(false))
+            if (repository.HasManifests && await TagExistsAsync(name, _scope.Tag, cancellationToken).ConfigureAwait(false))
             {
                 await CheckTagAsync(ctx, _scope.Tag, null, null, cancellationToken).ConfigureAwait(false);
             }
             return;
         }
 
-        // One walk of _manifests: revisions, tag links, tag history.
-        var revisions = new List<LinkObject>();
-        var tags = new SortedDictionary<string, List<LinkObject>>(StringComparer.Ordinal);
-        await foreach (var entry in _driver.WalkAsync(StoragePaths.ManifestsDirectory(name), cancellationToken).ConfigureAwait(false))
+        if (repository.HasManifests)
         {
-            var o = StoragePaths.ParseRepositoryObject(name, entry.Path);
-            switch (o.Kind)
-            {
-                case RepositoryObjectKind.RevisionLink:
-                    revisions.Add(new LinkObject(o.PathDigest, o.PathDigestText!, entry.Path));
-                    break;
-                case RepositoryObjectKind.TagIndexLink:
-                    TagEntry(tags, o.Tag!).Add(new LinkObject(o.PathDigest, o.PathDigestText!, entry.Path));
-                    break;
-                case RepositoryObjectKind.TagCurrentLink or RepositoryObjectKind.OtherInTag:
-                    TagEntry(tags, o.Tag!);
-                    break;
-            }
+            var revisions = await ListLinksAsync(StoragePaths.RevisionsDirectory(name), cancellationToken).ConfigureAwait(false);
+            await ForEachAsync(revisions, (r, ct) => CheckRevisionLinkAsync(ctx, r, null, ct), cancellationToken).ConfigureAwait(false);
         }
-        // Empty tag folders are invisible to a walk but Distribution lists them as tags.
+        if (repository.HasLayers)
+        {
+            var layers = await ListLinksAsync(StoragePaths.LayersDirectory(name), cancellationToken).ConfigureAwait(false);
+            await ForEachAsync(layers, (l, ct) => CheckLayerLinkAsync(ctx, l, null, ct), cancellationToken).ConfigureAwait(false);
+        }
+        if (repository.HasManifests)
+        {
+            // One walk of the tags folder: every current and history link (one paged listing on an object store).
+            var tags = new SortedDictionary<string, List<LinkObject>>(StringComparer.Ordinal);
+            await foreach (var entry in _driver.WalkAsync(StoragePaths.TagsDirectory(name), cancellationToken).ConfigureAwait(false))
+            {
+                var o = StoragePaths.ParseRepositoryObject(name, entry.Path);
+                if (o.Kind == RepositoryObjectKind.TagIndexLink)
+                {
+                    TagEntry(tags, o.Tag!).Add(new LinkObject(o.PathDigest, o.PathDigestText!, entry.Path));
+                }
+                else if (o.Kind is RepositoryObjectKind.TagCurrentLink or RepositoryObjectKind.OtherInTag)
+                {
+                    TagEntry(tags, o.Tag!);
+                }
+            }
+            // Empty tag folders are invisible to a walk, but Distribution lists them as tags.
+            try
+            {
+                foreach (var t in await _driver.ListAsync(StoragePaths.TagsDirectory(name), cancellationToken).ConfigureAwait(false))
+                {
+                    TagEntry(tags, StoragePath.FileName(t));
+                }
+            }
+            catch (PathNotFoundException)
+            {
+            }
+            await ForEachAsync(tags, (t, ct) => CheckTagAsync(ctx, t.Key, t.Value, null, ct), cancellationToken).ConfigureAwait(false);
+        }
+        if (repository.HasUploads)
+        {
+            await CheckUploadsAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The links of a "&lt;alg&gt;/&lt;hex&gt;/link" folder (revisions, _layers), found by listing the algorithm and digest
+    /// folders; the link objects themselves are read, not listed (one listing per algorithm, not per digest).</summary>
+    private async Task<List<LinkObject>> ListLinksAsync(string directory, CancellationToken cancellationToken)
+    {
+        var result = new List<LinkObject>();
+        IReadOnlyList<string> algorithms;
         try
         {
-            foreach (var t in await _driver.ListAsync(StoragePaths.TagsDirectory(name), cancellationToken).ConfigureAwait(false))
-            {
-                TagEntry(tags, StoragePath.FileName(t));
-            }
+            algorithms = await _driver.ListAsync(directory, cancellationToken).ConfigureAwait(false);
         }
         catch (PathNotFoundException)
         {
+            return result;
         }
-
-        await ForEachAsync(revisions, (r, ct) => CheckRevisionLinkAsync(ctx, r, null, ct), cancellationToken).ConfigureAwait(false);
-
-        var layers = new List<LinkObject>();
-        await foreach (var entry in _driver.WalkAsync(StoragePaths.LayersDirectory(name), cancellationToken).ConfigureAwait(false))
+        foreach (var algorithmDirectory in algorithms.Order(StringComparer.Ordinal))
         {
-            var o = StoragePaths.ParseRepositoryObject(name, entry.Path);
-            if (o.Kind == RepositoryObjectKind.LayerLink)
+            IReadOnlyList<string> digests;
+            try
             {
-                layers.Add(new LinkObject(o.PathDigest, o.PathDigestText!, entry.Path));
+                digests = await _driver.ListAsync(algorithmDirectory, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PathNotFoundException)
+            {
+                continue; // an object, not a folder
+            }
+            var algorithm = StoragePath.FileName(algorithmDirectory);
+            foreach (var digestDirectory in digests.Order(StringComparer.Ordinal))
+            {
+                var hex = StoragePath.FileName(digestDirectory);
+                result.Add(new LinkObject(StoragePaths.TryParseDigestDirectory(algorithm, hex, out var d) ? d : null, algorithm + ":" + hex, digestDirectory + "/link"));
             }
         }
-        await ForEachAsync(layers, (l, ct) => CheckLayerLinkAsync(ctx, l, null, ct), cancellationToken).ConfigureAwait(false);
-
-        await ForEachAsync(tags, (t, ct) => CheckTagAsync(ctx, t.Key, t.Value, null, ct), cancellationToken).ConfigureAwait(false);
-
-        await CheckUploadsAsync(name, cancellationToken).ConfigureAwait(false);
+        return result;
     }
 
     private static List<LinkObject> TagEntry(SortedDictionary<string, List<LinkObject>> tags, string tag)
@@ -330,11 +382,18 @@ internal sealed class DoctorScanner
     {
         if (link.PathDigest is not { } digest)
         {
-            Report(sink, new Finding(FindingClass.RevisionLinkInvalid, ctx.Name, null, link.PathText, link.Path,
-                $"the revision folder '{link.PathText}' does not name a valid digest"));
+            if ((await ReadLinkAsync(link.Path, null, cancellationToken).ConfigureAwait(false)).Status != LinkFile.Status.Missing)
+            {
+                Report(sink, new Finding(FindingClass.RevisionLinkInvalid, ctx.Name, null, link.PathText, link.Path,
+                    $"the revision folder '{link.PathText}' does not name a valid digest"));
+            }
             return;
         }
         var state = await RevisionLinkAsync(ctx, digest, cancellationToken).ConfigureAwait(false);
+        if (state.Status == LinkFile.Status.Missing)
+        {
+            return; // a folder without a link file: nothing that a registry reads
+        }
         if (!state.IsOk)
         {
             Report(sink, new Finding(FindingClass.RevisionLinkInvalid, ctx.Name, null, digest.ToString(), link.Path, "revision link " + state.Detail));
@@ -366,11 +425,18 @@ internal sealed class DoctorScanner
     {
         if (link.PathDigest is not { } digest)
         {
-            Report(sink, new Finding(FindingClass.LayerLinkInvalid, ctx.Name, null, link.PathText, link.Path,
-                $"the _layers folder '{link.PathText}' does not name a valid digest"));
+            if ((await ReadLinkAsync(link.Path, null, cancellationToken).ConfigureAwait(false)).Status != LinkFile.Status.Missing)
+            {
+                Report(sink, new Finding(FindingClass.LayerLinkInvalid, ctx.Name, null, link.PathText, link.Path,
+                    $"the _layers folder '{link.PathText}' does not name a valid digest"));
+            }
             return;
         }
         var state = await LayerLinkAsync(ctx, digest, cancellationToken).ConfigureAwait(false);
+        if (state.Status == LinkFile.Status.Missing)
+        {
+            return; // a folder without a link file: nothing that a registry reads
+        }
         if (!state.IsOk)
         {
             Report(sink, new Finding(FindingClass.LayerLinkInvalid, ctx.Name, null, digest.ToString(), link.Path, "_layers link " + state.Detail));
@@ -884,9 +950,21 @@ internal sealed class DoctorScanner
         _progress.Found();
     }
 
-    private static Task ForEachAsync<T>(IEnumerable<T> items, Func<T, CancellationToken, Task> body, CancellationToken cancellationToken) =>
-        Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = InnerParallelism, CancellationToken = cancellationToken },
-            async (item, ct) => await body(item, ct).ConfigureAwait(false));
+    /// <summary>Runs <paramref name="body"/> over the items: in order for short lists (the repositories already run in
+    /// parallel), with a little parallelism for long ones (a repository with thousands of tags on a slow store).</summary>
+    private static async Task ForEachAsync<T>(IReadOnlyCollection<T> items, Func<T, CancellationToken, Task> body, CancellationToken cancellationToken)
+    {
+        if (items.Count <= 32)
+        {
+            foreach (var item in items)
+            {
+                await body(item, cancellationToken).ConfigureAwait(false);
+            }
+            return;
+        }
+        await Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = InnerParallelism, CancellationToken = cancellationToken },
+            async (item, ct) => await body(item, ct).ConfigureAwait(false)).ConfigureAwait(false);
+    }
 
     private static List<Finding> Deduplicate(IEnumerable<Finding> findings) =>
         [.. findings.DistinctBy(f => (f.Class, f.Repository, f.Tag, f.Digest, f.Path))];

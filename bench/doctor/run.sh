@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Times `berth doctor` against `docker-registry garbage-collect --dry-run` on the same generated storage
+# (at least 2,000 repositories and 5,000 tags in Distribution's layout), warm cache.
+# Uses hyperfine when installed, else bash's `time`. Prints both times and the ratio.
+#
+#   bench/doctor/run.sh [--repositories N] [--tags N]     (BENCH_DIR=/tmp/berth-bench-doctor, RUNS=10)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+BENCH_DIR=${BENCH_DIR:-/tmp/berth-bench-doctor}
+RUNS=${RUNS:-10}
+REGISTRY=${REGISTRY:-$(command -v docker-registry || echo /usr/bin/docker-registry)}
+[ -x "$REGISTRY" ] || { echo "run.sh: docker-registry is missing: apt-get install docker-registry" >&2; exit 2; }
+
+echo "== build (Release)"
+dotnet build src/Berth/Berth.csproj -c Release -v quiet -nologo >/dev/null
+BERTH=$(pwd)/src/Berth/bin/Release/net10.0/berth
+
+echo "== storage"
+rm -rf "$BENCH_DIR"
+mkdir -p "$BENCH_DIR"
+/usr/bin/env python3 bench/doctor/generate.py "$BENCH_DIR/data" "$@"
+cat > "$BENCH_DIR/config.yml" <<YAML
+version: 0.1
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: $BENCH_DIR/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:0
+YAML
+
+DOCTOR="$BERTH doctor --data $BENCH_DIR/data"
+GC="$REGISTRY garbage-collect --dry-run $BENCH_DIR/config.yml"
+
+echo "== sanity (and cache warm-up)"
+$DOCTOR --format json > "$BENCH_DIR/doctor.json" || { echo "berth doctor found errors on generated storage" >&2; exit 1; }
+python3 - "$BENCH_DIR/doctor.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))["summary"]
+print(f"berth doctor: {s['repositories']} repositories, {s['tags']} tags, {s['blobs']} blobs, "
+      f"{s['errors']} errors, {s['warnings']} warnings, {s['unreferencedBlobs']} unreferenced blobs")
+PY
+$GC > "$BENCH_DIR/gc.txt" 2>&1 || { echo "garbage-collect failed:"; tail -5 "$BENCH_DIR/gc.txt"; exit 1; }
+tail -1 "$BENCH_DIR/gc.txt" | sed 's/^/garbage-collect: /'
+echo "cores: $(nproc)"
+
+echo "== timing"
+if command -v hyperfine >/dev/null; then
+  hyperfine --warmup 2 --runs "$RUNS" --export-json "$BENCH_DIR/hyperfine.json" \
+    -n "berth doctor" "$DOCTOR" \
+    -n "docker-registry garbage-collect --dry-run" "$GC"
+  python3 - "$BENCH_DIR/hyperfine.json" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+d, g = r["berth doctor"], r["docker-registry garbage-collect --dry-run"]
+print(f"berth doctor:                              {d['mean']:.3f} s ± {d['stddev']:.3f} (median {d['median']:.3f})")
+print(f"docker-registry garbage-collect --dry-run: {g['mean']:.3f} s ± {g['stddev']:.3f} (median {g['median']:.3f})")
+print(f"ratio (garbage-collect / doctor):          {g['mean'] / d['mean']:.2f}x")
+PY
+else
+  t() { local s e; s=$(date +%s.%N); for _ in $(seq "$RUNS"); do "$@" >/dev/null 2>&1 || true; done; e=$(date +%s.%N); echo "($e - $s) / $RUNS" | bc -l; }
+  d=$(t $DOCTOR); g=$(t $GC)
+  printf 'berth doctor:                              %.3f s (mean of %d)\n' "$d" "$RUNS"
+  printf 'docker-registry garbage-collect --dry-run: %.3f s (mean of %d)\n' "$g" "$RUNS"
+  printf 'ratio (garbage-collect / doctor):          %.2fx\n' "$(echo "$g / $d" | bc -l)"
+fi
