@@ -46,9 +46,10 @@ print(f"berth doctor: {s['repositories']} repositories, {s['tags']} tags, {s['bl
 PY
 $GC > "$BENCH_DIR/gc.txt" 2>&1 || { echo "garbage-collect failed:"; tail -5 "$BENCH_DIR/gc.txt"; exit 1; }
 tail -1 "$BENCH_DIR/gc.txt" | sed 's/^/garbage-collect: /'
-echo "cores: $(nproc)"
+echo "cores: $(nproc), load average: $(cut -d" " -f1-3 /proc/loadavg)"
 
 echo "== timing"
+trap 'echo "load average after: $(cut -d" " -f1-3 /proc/loadavg)"' EXIT
 if command -v hyperfine >/dev/null; then
   hyperfine --warmup 2 --runs "$RUNS" --export-json "$BENCH_DIR/hyperfine.json" \
     -n "berth doctor" "$DOCTOR" \
@@ -57,14 +58,18 @@ if command -v hyperfine >/dev/null; then
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 d, g = r["berth doctor"], r["docker-registry garbage-collect --dry-run"]
-print(f"berth doctor:                              {d['mean']:.3f} s ± {d['stddev']:.3f} (median {d['median']:.3f})")
-print(f"docker-registry garbage-collect --dry-run: {g['mean']:.3f} s ± {g['stddev']:.3f} (median {g['median']:.3f})")
-print(f"ratio (garbage-collect / doctor):          {g['mean'] / d['mean']:.2f}x")
+for label, x in (("berth doctor", d), ("docker-registry garbage-collect --dry-run", g)):
+    print(f"{label + ':':43}{x['mean']:.3f} s wall ± {x['stddev']:.3f} (median {x['median']:.3f}), "
+          f"{x['user'] + x['system']:.3f} s CPU (user {x['user']:.3f} + system {x['system']:.3f})")
+print(f"{'ratio garbage-collect / doctor:':43}{g['mean'] / d['mean']:.2f}x wall, "
+      f"{(g['user'] + g['system']) / (d['user'] + d['system']):.2f}x CPU")
 PY
 else
-  t() { local s e; s=$(date +%s.%N); for _ in $(seq "$RUNS"); do "$@" >/dev/null 2>&1 || true; done; e=$(date +%s.%N); echo "($e - $s) / $RUNS" | bc -l; }
-  d=$(t $DOCTOR); g=$(t $GC)
-  printf 'berth doctor:                              %.3f s (mean of %d)\n' "$d" "$RUNS"
-  printf 'docker-registry garbage-collect --dry-run: %.3f s (mean of %d)\n' "$g" "$RUNS"
-  printf 'ratio (garbage-collect / doctor):          %.2fx\n' "$(echo "$g / $d" | bc -l)"
+  TIMEFORMAT='%R %U %S'
+  t() { { time (for _ in $(seq "$RUNS"); do "$@" >/dev/null 2>&1 || true; done) ; } 2>&1 | tail -1; }
+  read -r dr du ds <<<"$(t $DOCTOR)"; read -r gr gu gs <<<"$(t $GC)"
+  awk -v n="$RUNS" -v dr="$dr" -v du="$du" -v ds="$ds" -v gr="$gr" -v gu="$gu" -v gs="$gs" 'BEGIN {
+    printf "berth doctor:                              %.3f s wall, %.3f s CPU (mean of %d)\n", dr/n, (du+ds)/n, n
+    printf "docker-registry garbage-collect --dry-run: %.3f s wall, %.3f s CPU (mean of %d)\n", gr/n, (gu+gs)/n, n
+    printf "ratio garbage-collect / doctor:            %.2fx wall, %.2fx CPU\n", gr/dr, (gu+gs)/(du+ds) }'
 fi

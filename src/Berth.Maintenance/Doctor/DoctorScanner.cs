@@ -34,6 +34,8 @@ internal sealed class DoctorScanner
     private readonly ConcurrentDictionary<Digest, CorruptBlob> _corrupt = new();
     private readonly ConcurrentDictionary<Digest, byte> _marked = new();
     private readonly SemaphoreSlim _listGate;
+    private readonly bool _localFiles;
+    private ConcurrentDictionary<Digest, long>? _blobSizes;
     private int _repositories;
     private int _tags;
     private long _bytesVerified;
@@ -45,6 +47,7 @@ internal sealed class DoctorScanner
         _options = options;
         _progress = options.Progress ?? new DoctorProgress();
         _listGate = new SemaphoreSlim(Math.Max(1, options.MaxDegreeOfParallelism));
+        _localFiles = driver is ILocalFileAccess;
     }
 
     private sealed record BlobState(bool Exists, long Size);
@@ -101,6 +104,41 @@ internal sealed class DoctorScanner
         var targetResults = new List<TargetResult>();
         long blobsScanned = 0, unreferenced = 0, unreferencedBytes = 0;
 
+        if (_scope.IsFull)
+        {
+            // The blob store first: one walk gives every blob's size, so that the repository checks need no stat per
+            // blob; with --verify-content every blob is hashed here, in parallel.
+            _progress.SetPhase("blobs");
+            _blobSizes = new ConcurrentDictionary<Digest, long>();
+            async ValueTask IndexBlob(StorageEntry entry, CancellationToken ct)
+            {
+                if (!StoragePaths.TryParseBlobData(entry.Path, out var digest))
+                {
+                    return;
+                }
+                _blobSizes[digest] = entry.Size;
+                _progress.BlobChecked();
+                if (_options.VerifyContent)
+                {
+                    await VerifyAsync(digest, ct).ConfigureAwait(false);
+                }
+            }
+            var blobs = _driver.WalkAsync(StoragePaths.BlobsRoot, cancellationToken);
+            if (_options.VerifyContent)
+            {
+                var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
+                await Parallel.ForEachAsync(blobs, parallel, IndexBlob).ConfigureAwait(false);
+            }
+            else
+            {
+                await foreach (var entry in blobs.ConfigureAwait(false))
+                {
+                    await IndexBlob(entry, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            blobsScanned = _blobSizes.Count;
+        }
+
         _progress.SetPhase("repositories");
         if (_scope.Targets is not null)
         {
@@ -128,47 +166,22 @@ internal sealed class DoctorScanner
             }
         }
 
-        if (_scope.IsFull)
+        if (_blobSizes is not null)
         {
-            _progress.SetPhase("blobs");
+            // What garbage collection would sweep: blobs no manifest of any revision references.
             var listed = 0;
-            async ValueTask CheckBlob(StorageEntry entry, CancellationToken ct)
+            foreach (var (digest, size) in _blobSizes.OrderBy(kv => kv.Key.Hex, StringComparer.Ordinal))
             {
-                if (!StoragePaths.TryParseBlobData(entry.Path, out var digest))
+                if (_marked.ContainsKey(digest))
                 {
-                    return;
+                    continue;
                 }
-                Interlocked.Increment(ref blobsScanned);
-                _progress.BlobChecked();
-                if (_options.VerifyContent)
+                unreferenced++;
+                unreferencedBytes += size;
+                if (++listed <= _options.MaxUnreferencedListed)
                 {
-                    await VerifyAsync(digest, ct).ConfigureAwait(false);
-                }
-                if (!_marked.ContainsKey(digest))
-                {
-                    Interlocked.Increment(ref unreferenced);
-                    Interlocked.Add(ref unreferencedBytes, entry.Size);
-                    if (Interlocked.Increment(ref listed) <= _options.MaxUnreferencedListed)
-                    {
-                        Report(null, new Finding(FindingClass.BlobUnreferenced, null, null, digest.ToString(), entry.Path,
-                            $"{Bytes(entry.Size)} that no manifest in any repository references", entry.Size));
-                    }
-                }
-            }
-
-            var blobs = _driver.WalkAsync(StoragePaths.BlobsRoot, cancellationToken);
-            if (_options.VerifyContent)
-            {
-                // Hashing is the work: spread it over the cores.
-                var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
-                await Parallel.ForEachAsync(blobs, parallel, CheckBlob).ConfigureAwait(false);
-            }
-            else
-            {
-                // A lookup per blob: the walk itself is the work.
-                await foreach (var entry in blobs.ConfigureAwait(false))
-                {
-                    await CheckBlob(entry, cancellationToken).ConfigureAwait(false);
+                    Report(null, new Finding(FindingClass.BlobUnreferenced, null, null, digest.ToString(), StoragePaths.BlobData(digest),
+                        $"{Bytes(size)} that no manifest in any repository references", size));
                 }
             }
         }
@@ -280,7 +293,26 @@ internal sealed class DoctorScanner
             var layers = await ListLinksAsync(StoragePaths.LayersDirectory(name), cancellationToken).ConfigureAwait(false);
             await ForEachAsync(layers, (l, ct) => CheckLayerLinkAsync(ctx, l, null, ct), cancellationToken).ConfigureAwait(false);
         }
-        if (repository.HasManifests)
+        if (repository.HasManifests && _localFiles)
+        {
+            // On a local filesystem listing is cheap and a walk costs a stat per file and a read per folder:
+            // list the tag names and each tag's history folder, read the links directly.
+            IReadOnlyList<string> tagFolders = [];
+            try
+            {
+                tagFolders = await _driver.ListAsync(StoragePaths.TagsDirectory(name), cancellationToken).ConfigureAwait(false);
+            }
+            catch (PathNotFoundException)
+            {
+            }
+            await ForEachAsync(tagFolders.Order(StringComparer.Ordinal).ToList(), async (folder, ct) =>
+            {
+                var tag = StoragePath.FileName(folder);
+                var history = await ListLinksAsync(StoragePaths.TagIndexDirectory(name, tag), ct).ConfigureAwait(false);
+                await CheckTagAsync(ctx, tag, history, null, ct).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        else if (repository.HasManifests)
         {
             // One walk of the tags folder: every current and history link (one paged listing on an object store).
             var tags = new SortedDictionary<string, List<LinkObject>>(StringComparer.Ordinal);
@@ -507,10 +539,17 @@ internal sealed class DoctorScanner
         {
             if (link.PathDigest is not { } digest)
             {
-                Report(sink, new Finding(FindingClass.TagIndexInvalid, name, tag, link.PathText, link.Path, $"the index folder '{link.PathText}' does not name a valid digest"));
+                if ((await ReadLinkAsync(link.Path, null, cancellationToken).ConfigureAwait(false)).Status != LinkFile.Status.Missing)
+                {
+                    Report(sink, new Finding(FindingClass.TagIndexInvalid, name, tag, link.PathText, link.Path, $"the index folder '{link.PathText}' does not name a valid digest"));
+                }
                 continue;
             }
             var state = await ReadLinkAsync(link.Path, digest, cancellationToken).ConfigureAwait(false);
+            if (state.Status == LinkFile.Status.Missing)
+            {
+                continue; // a folder without a link file
+            }
             if (!state.IsOk)
             {
                 Report(sink, new Finding(FindingClass.TagIndexInvalid, name, tag, digest.ToString(), link.Path, "index link " + state.Detail));
@@ -786,8 +825,12 @@ internal sealed class DoctorScanner
     private Task<ManifestInfo> ManifestAsync(RepositoryContext ctx, Digest digest, CancellationToken cancellationToken) =>
         ctx.Manifests.GetOrAdd(digest, d => new Lazy<Task<ManifestInfo>>(() => AnalyzeManifestAsync(d, cancellationToken))).Value;
 
+    /// <summary>Whether blob data exists, and its size: from the blob store walk when there was one (a blob missing
+    /// from it is looked at again, it may have been pushed since), else by one stat per blob and scan.</summary>
     private Task<BlobState> BlobAsync(Digest digest, CancellationToken cancellationToken) =>
-        _blobs.GetOrAdd(digest, d => new Lazy<Task<BlobState>>(() => StatBlobAsync(d, cancellationToken))).Value;
+        _blobSizes is not null && _blobSizes.TryGetValue(digest, out var size)
+            ? Task.FromResult(new BlobState(true, size))
+            : _blobs.GetOrAdd(digest, d => new Lazy<Task<BlobState>>(() => StatBlobAsync(d, cancellationToken))).Value;
 
     /// <summary>Hashes a blob once per scan: true intact, false corrupt, null missing.</summary>
     private Task<bool?> VerifyAsync(Digest digest, CancellationToken cancellationToken) =>

@@ -374,20 +374,28 @@ internal static class DoctorCommand
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
             .StartAsync(async ctx =>
             {
-                var repositories = ctx.AddTask("repositories", maxValue: 1);
-                var blobs = ctx.AddTask(verifying ? "blobs (verifying)" : "blobs", autoStart: false, maxValue: 1);
+                var blobs = ctx.AddTask(verifying ? "blob store (verifying)" : "blob store", autoStart: false, maxValue: 1);
+                var repositories = ctx.AddTask("repositories", autoStart: false, maxValue: 1);
                 while (!scan.IsCompleted)
                 {
-                    var found = Math.Max(1, progress.RepositoriesFound);
-                    repositories.MaxValue = progress.DiscoveryDone ? found : found + 1;
-                    repositories.Value = progress.RepositoriesScanned;
-                    repositories.Description = $"repositories {progress.RepositoriesScanned}/{progress.RepositoriesFound}, tags {progress.TagsScanned}, findings {progress.Findings}";
                     if (progress.Phase == "blobs")
                     {
-                        repositories.Value = repositories.MaxValue;
                         blobs.StartTask();
                         blobs.IsIndeterminate = true;
-                        blobs.Description = $"blobs {progress.BlobsChecked}{(verifying ? $", {progress.BytesVerified / (1024 * 1024)} MiB hashed" : "")}";
+                        blobs.Description = $"blob store: {progress.BlobsChecked} blobs" + (verifying ? $", {progress.BytesVerified / (1024 * 1024)} MiB hashed" : "");
+                    }
+                    else if (progress.Phase == "repositories")
+                    {
+                        if (blobs.IsStarted)
+                        {
+                            blobs.IsIndeterminate = false;
+                            blobs.Value = blobs.MaxValue;
+                        }
+                        repositories.StartTask();
+                        var found = Math.Max(1, progress.RepositoriesFound);
+                        repositories.MaxValue = progress.DiscoveryDone ? found : found + 1;
+                        repositories.Value = progress.RepositoriesScanned;
+                        repositories.Description = $"repositories {progress.RepositoriesScanned}/{progress.RepositoriesFound}, tags {progress.TagsScanned}, findings {progress.Findings}";
                     }
                     await Task.WhenAny(scan, Task.Delay(100)).ConfigureAwait(false);
                 }

@@ -76,4 +76,17 @@ public sealed class FindingClassesTests
         }
         Assert.False(FindingClasses.TryParse("no-such-class", out _));
     }
+
+    [Fact]
+    public void Documentation_ListsEveryClass()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Berth.slnx")))
+        {
+            dir = dir.Parent;
+        }
+        Assert.NotNull(dir);
+        var doc = File.ReadAllText(Path.Combine(dir.FullName, "docs", "cli-doctor.md"));
+        Assert.All(FindingClasses.All, c => Assert.Contains($"| `{c.Name}` | {c.Severity.Name()} |", doc));
+    }
 }
