@@ -23,32 +23,19 @@ internal static class DoctorCommand
     public const int ExitErrors = 1;
     public const int ExitCouldNotRun = 2;
 
-    private static readonly Option<string> DataOption = new("--data")
+    /// <summary>The options every doctor command takes (recursive: they work after the subcommand too).</summary>
+    private sealed record StorageOptions(Option<string> Data, Option<string> Config, Option<bool> Force, Option<string> Format)
     {
-        Description = "Filesystem storage root holding docker/registry/v2 (default ./data).",
-        Recursive = true,
-    };
-
-    private static readonly Option<string> ConfigOption = new("--config")
-    {
-        Description = "A Distribution config.yml; its storage.filesystem.rootdirectory is used instead of --data.",
-        Recursive = true,
-    };
-
-    private static readonly Option<bool> ForceOption = new("--force")
-    {
-        Description = "Repair or restore even though a running Berth reports this storage as live.",
-        Recursive = true,
-    };
-
-    private static readonly Option<string> FormatOption = new("--format")
-    {
-        Description = "Output: text (default), json or prometheus (json and text for 'quarantine list').",
-        Recursive = true,
-    };
+        public static StorageOptions Create() => new(
+            new Option<string>("--data") { Description = "Filesystem storage root holding docker/registry/v2 (default ./data).", Recursive = true },
+            new Option<string>("--config") { Description = "A Distribution config.yml; its storage.filesystem.rootdirectory is used instead of --data.", Recursive = true },
+            new Option<bool>("--force") { Description = "Repair or restore even though a running Berth reports this storage as live.", Recursive = true },
+            new Option<string>("--format") { Description = "Output: text (default), json or prometheus (json and text for 'quarantine list').", Recursive = true });
+    }
 
     public static Command Create()
     {
+        var shared = StorageOptions.Create();
         var verify = new Option<bool>("--verify-content") { Description = "Hash every blob and compare with its digest (reads all data)." };
         var repository = new Option<string>("--repository") { Description = "Only repositories named PREFIX or nested below it." };
         var tag = new Option<string>("--tag") { Description = "Only this tag (in every repository in scope)." };
@@ -63,7 +50,7 @@ internal static class DoctorCommand
         {
             TreatUnmatchedTokensAsErrors = false,
         };
-        foreach (var o in new Option[] { DataOption, ConfigOption, verify, FormatOption, repository, tag, paths, uploadAge, output, repair, yes, ForceOption, parallelism })
+        foreach (var o in new Option[] { shared.Data, shared.Config, verify, shared.Format, repository, tag, paths, uploadAge, output, repair, yes, shared.Force, parallelism })
         {
             command.Options.Add(o);
         }
@@ -73,7 +60,7 @@ internal static class DoctorCommand
             {
                 return ExitCouldNotRun;
             }
-            var format = ParseFormat(parseResult.GetValue(FormatOption), allowPrometheus: true);
+            var format = ParseFormat(parseResult.GetValue(shared.Format), allowPrometheus: true);
             if (format is null)
             {
                 return ExitCouldNotRun;
@@ -92,7 +79,7 @@ internal static class DoctorCommand
             {
                 return Fail("--yes only goes with --repair");
             }
-            var driver = OpenStorage(parseResult);
+            var driver = OpenStorage(parseResult, shared);
             if (driver is null)
             {
                 return ExitCouldNotRun;
@@ -148,7 +135,7 @@ internal static class DoctorCommand
                 try
                 {
                     repairResult = await Doctor.RepairAsync(driver, report,
-                        new RepairOptions { DryRun = !parseResult.GetValue(yes), Force = parseResult.GetValue(ForceOption) }, cancellationToken).ConfigureAwait(false);
+                        new RepairOptions { DryRun = !parseResult.GetValue(yes), Force = parseResult.GetValue(shared.Force) }, cancellationToken).ConfigureAwait(false);
                 }
                 catch (StorageLiveException e)
                 {
@@ -169,12 +156,12 @@ internal static class DoctorCommand
             return report.HasErrors ? ExitErrors : ExitHealthy;
         });
 
-        command.Subcommands.Add(CreateQuarantine());
-        command.Subcommands.Add(CreateRestore());
+        command.Subcommands.Add(CreateQuarantine(shared));
+        command.Subcommands.Add(CreateRestore(shared));
         return command;
     }
 
-    private static Command CreateQuarantine()
+    private static Command CreateQuarantine(StorageOptions shared)
     {
         var list = new Command("list", "List what doctor moved to the quarantine: id, time, class, repository, tag, objects.") { TreatUnmatchedTokensAsErrors = false };
         list.SetAction(async (parseResult, cancellationToken) =>
@@ -183,8 +170,8 @@ internal static class DoctorCommand
             {
                 return ExitCouldNotRun;
             }
-            var format = ParseFormat(parseResult.GetValue(FormatOption), allowPrometheus: false);
-            var driver = format is null ? null : OpenStorage(parseResult);
+            var format = ParseFormat(parseResult.GetValue(shared.Format), allowPrometheus: false);
+            var driver = format is null ? null : OpenStorage(parseResult, shared);
             if (driver is null)
             {
                 return ExitCouldNotRun;
@@ -214,7 +201,7 @@ internal static class DoctorCommand
         return quarantine;
     }
 
-    private static Command CreateRestore()
+    private static Command CreateRestore(StorageOptions shared)
     {
         var id = new Argument<string>("id") { Description = "The quarantine id (berth doctor quarantine list).", Arity = ArgumentArity.ZeroOrOne };
         var restore = new Command("restore", "Put a quarantined item back exactly (byte for byte) and remove it from the quarantine.") { TreatUnmatchedTokensAsErrors = false };
@@ -229,14 +216,14 @@ internal static class DoctorCommand
             {
                 return Fail("restore needs a quarantine id (see berth doctor quarantine list)");
             }
-            var driver = OpenStorage(parseResult);
+            var driver = OpenStorage(parseResult, shared);
             if (driver is null)
             {
                 return ExitCouldNotRun;
             }
             try
             {
-                var journal = await Doctor.RestoreAsync(driver, parseResult.GetValue(id)!, new RepairOptions { DryRun = false, Force = parseResult.GetValue(ForceOption) }, cancellationToken).ConfigureAwait(false);
+                var journal = await Doctor.RestoreAsync(driver, parseResult.GetValue(id)!, new RepairOptions { DryRun = false, Force = parseResult.GetValue(shared.Force) }, cancellationToken).ConfigureAwait(false);
                 var what = journal.Tag is not null ? $"{journal.Repository}:{journal.Tag}" : journal.Root;
                 Console.Out.WriteLine($"restored {journal.Id} ({journal.Class}, {what}): {journal.Objects.Count(o => o.Removed)} object(s) back in place, quarantine item removed");
                 return ExitHealthy;
@@ -280,10 +267,10 @@ internal static class DoctorCommand
     }
 
     /// <summary>The filesystem storage named by --config or --data, or null (after saying why) when it is not there.</summary>
-    private static FileSystemDriver? OpenStorage(ParseResult parseResult)
+    private static FileSystemDriver? OpenStorage(ParseResult parseResult, StorageOptions shared)
     {
-        var root = parseResult.GetValue(DataOption) ?? "./data";
-        if (parseResult.GetValue(ConfigOption) is { } config)
+        var root = parseResult.GetValue(shared.Data) ?? "./data";
+        if (parseResult.GetValue(shared.Config) is { } config)
         {
             try
             {
