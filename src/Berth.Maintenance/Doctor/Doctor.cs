@@ -46,7 +46,7 @@ public static class Doctor
         var plan = RepairPlanner.Plan(report);
         if (options.DryRun)
         {
-            return new RepairResult([.. plan.Items.Select(i => new RepairOutcome(i, RepairStatus.Planned, null, i.Describe()))], report, DryRun: true);
+            return new RepairResult([.. plan.Items.Select(i => new RepairOutcome(i, RepairStatus.Planned, null, i.Describe()))], report, DryRun: true, report.Summary.Errors);
         }
         if (plan.Items.Count > 0)
         {
@@ -75,7 +75,10 @@ public static class Doctor
         var idByTarget = outcomes.Where(o => o.QuarantineId is not null).ToDictionary(o => o.Item.Target, o => o.QuarantineId!, StringComparer.Ordinal);
         var findings = report.Findings.Select((f, i) =>
             plan.ItemByFinding.TryGetValue(i, out var item) && idByTarget.TryGetValue(item.Target, out var id) ? f with { QuarantineId = id } : f).ToList();
-        return new RepairResult(outcomes, report with { Findings = findings }, DryRun: false);
+        var resolved = outcomes.Where(o => o.Status is RepairStatus.Quarantined or RepairStatus.Skipped).Select(o => o.Item.Target).ToHashSet(StringComparer.Ordinal);
+        var unresolved = report.Findings.Where((f, i) => f.Severity == FindingSeverity.Error
+            && !(plan.ItemByFinding.TryGetValue(i, out var item) && resolved.Contains(item.Target))).Count();
+        return new RepairResult(outcomes, report with { Findings = findings }, DryRun: false, unresolved);
     }
 
     /// <summary>Puts quarantine item <paramref name="id"/> back byte for byte and removes it from the quarantine.</summary>

@@ -10,9 +10,12 @@ using Berth.Storage.Layout;
 namespace Berth.Maintenance.Doctor;
 
 /// <summary>
-/// One scan. Repositories are discovered by listing (streamed through a bounded channel) and checked with
-/// bounded parallelism; within a repository the link folders are read with one recursive walk each. Blob
-/// existence and content checks are shared between repositories. Everything goes through <see cref="IStorageDriver"/>.
+/// One scan. A full scan first walks the blob store (sizes; hashes with --verify-content). Repositories are
+/// discovered by listing, streamed through a bounded channel and checked with bounded parallelism. Within a
+/// repository the revision and _layers folders are listed (one listing per algorithm folder) and the link files
+/// read; tags are walked in one go on object stores and listed on local filesystems, where a walk costs a stat
+/// per file. Blob existence and content checks are shared between repositories. Everything goes through
+/// <see cref="IStorageDriver"/>.
 /// </summary>
 internal sealed class DoctorScanner
 {

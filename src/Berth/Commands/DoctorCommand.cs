@@ -150,8 +150,7 @@ internal static class DoctorCommand
             }
             if (repairResult is { DryRun: false })
             {
-                var unrepaired = repairResult.Report.Findings.Any(f => f.Severity == FindingSeverity.Error && f.QuarantineId is null);
-                return unrepaired || repairResult.Outcomes.Any(o => o.Status == RepairStatus.Failed) ? ExitErrors : ExitHealthy;
+                return repairResult.UnresolvedErrors > 0 || repairResult.Outcomes.Any(o => o.Status == RepairStatus.Failed) ? ExitErrors : ExitHealthy;
             }
             return report.HasErrors ? ExitErrors : ExitHealthy;
         });

@@ -35,6 +35,7 @@ public sealed class RepairTests
         var result = await DoctorApi.RepairAsync(_registry.Driver, report, new RepairOptions());
 
         Assert.True(result.DryRun);
+        Assert.Equal(1, result.UnresolvedErrors);
         var planned = Assert.Single(result.Outcomes);
         Assert.Equal(RepairStatus.Planned, planned.Status);
         Assert.Equal(RepairAction.QuarantineTag, planned.Item.Action);
@@ -55,6 +56,7 @@ public sealed class RepairTests
         var outcome = Assert.Single(result.Outcomes);
         Assert.Equal(RepairStatus.Quarantined, outcome.Status);
         Assert.NotNull(outcome.QuarantineId);
+        Assert.Equal(0, result.UnresolvedErrors);
         Assert.Equal(outcome.QuarantineId, result.Report.Findings.Single(f => f.Class == FindingClass.LayerMissing).QuarantineId);
         Assert.Equal(blobsBefore, await _registry.SnapshotAsync(StoragePaths.BlobsRoot)); // no blob data moved
         var after = await DoctorApi.ScanAsync(_registry.Driver);
@@ -101,6 +103,7 @@ public sealed class RepairTests
         var outcome = Assert.Single(result.Outcomes);
         Assert.Equal(RepairStatus.Skipped, outcome.Status);
         Assert.Contains("healthy now", outcome.Message);
+        Assert.Equal(0, result.UnresolvedErrors);
         Assert.Empty(await DoctorApi.ListQuarantineAsync(_registry.Driver));
     }
 

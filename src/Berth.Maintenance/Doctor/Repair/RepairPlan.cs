@@ -56,8 +56,10 @@ public enum RepairStatus
 
 public sealed record RepairOutcome(RepairItem Item, RepairStatus Status, string? QuarantineId, string Message);
 
-/// <summary>The result of carrying out a plan. <see cref="Report"/> is the scan's report with quarantine ids filled in.</summary>
-public sealed record RepairResult(IReadOnlyList<RepairOutcome> Outcomes, DoctorReport Report, bool DryRun)
+/// <summary>The result of carrying out a plan. <see cref="Report"/> is the scan's report with quarantine ids filled in.
+/// <see cref="UnresolvedErrors"/> counts the error findings that are neither in the quarantine nor found healthy
+/// again just before their move (after a dry run: all error findings).</summary>
+public sealed record RepairResult(IReadOnlyList<RepairOutcome> Outcomes, DoctorReport Report, bool DryRun, int UnresolvedErrors)
 {
     public bool AllDone => Outcomes.All(o => o.Status is RepairStatus.Quarantined or RepairStatus.Skipped);
 }

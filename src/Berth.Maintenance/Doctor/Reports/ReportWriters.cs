@@ -296,8 +296,8 @@ public static class ReportWriter
                     var label = o.Status == RepairStatus.Quarantined ? o.QuarantineId! : o.Status.ToString().ToLowerInvariant();
                     sb.Append(CultureInfo.InvariantCulture, $"  {label,-26} {o.Message}\n");
                 }
-                var left = findings.Count(f => f.Severity == FindingSeverity.Error && f.QuarantineId is null);
-                sb.Append(CultureInfo.InvariantCulture, $"  {findings.Count(f => f.QuarantineId is not null)} finding(s) moved to quarantine; {left} error finding(s) left\n");
+                sb.Append(CultureInfo.InvariantCulture,
+                    $"  {findings.Count(f => f.QuarantineId is not null)} finding(s) moved to quarantine; {repair.UnresolvedErrors} error finding(s) left (neither moved nor healthy again)\n");
                 sb.Append("  restore an item with: berth doctor restore <id>\n");
             }
         }
