@@ -55,22 +55,19 @@ echo "cores: $(nproc), load average: $(cut -d" " -f1-3 /proc/loadavg)"
 echo "== timing"
 trap 'echo "load average after: $(cut -d" " -f1-3 /proc/loadavg)"' EXIT
 if command -v hyperfine >/dev/null; then
-  # The third command is the same berth doctor with the JIT's tiering off (DOTNET_TieredCompilation=0): a short
-  # scan then spends no CPU on tier-0 code, PGO instrumentation and re-JIT. A runtime setting, not a code change.
   hyperfine --warmup 2 --runs "$RUNS" --export-json "$BENCH_DIR/hyperfine.json" \
     -n "berth doctor" "$DOCTOR" \
-    -n "docker-registry garbage-collect --dry-run" "$GC" \
-    -n "berth doctor (DOTNET_TieredCompilation=0)" "env DOTNET_TieredCompilation=0 $DOCTOR"
+    -n "docker-registry garbage-collect --dry-run" "$GC"
   python3 - "$BENCH_DIR/hyperfine.json" <<'PY'
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 g = r["docker-registry garbage-collect --dry-run"]
 for label, x in r.items():
-    print(f"{label + ':':70}{x['mean']:.3f} s wall ± {x['stddev']:.3f} (median {x['median']:.3f}), "
+    print(f"{label + ':':46}{x['mean']:.3f} s wall ± {x['stddev']:.3f} (median {x['median']:.3f}), "
           f"{x['user'] + x['system']:.3f} s CPU (user {x['user']:.3f} + system {x['system']:.3f})")
-for label in ("berth doctor", "berth doctor (DOTNET_TieredCompilation=0)"):
+for label in ("berth doctor",):
     d = r[label]
-    print(f"{'ratio garbage-collect / ' + label + ':':70}{g['mean'] / d['mean']:.2f}x wall (median {g['median'] / d['median']:.2f}x), "
+    print(f"{'ratio garbage-collect / ' + label + ':':46}{g['mean'] / d['mean']:.2f}x wall (median {g['median'] / d['median']:.2f}x), "
           f"{(g['user'] + g['system']) / (d['user'] + d['system']):.2f}x CPU  (>1: doctor is faster)")
 PY
 else
