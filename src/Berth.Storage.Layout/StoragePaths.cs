@@ -14,6 +14,9 @@ namespace Berth.Storage.Layout;
 ///     _uploads/&lt;id&gt;/data, startedat                           upload sessions
 ///     _referrers/&lt;alg&gt;/&lt;hex&gt;/&lt;alg&gt;/&lt;hex&gt;/link                (Berth) referrers of a subject
 ///   berth/                                                     (Berth) quarantine, journals
+///     instances/&lt;instance id&gt;                                (Berth) heartbeat of a running server
+///     quarantine/&lt;id&gt;/journal.json                            (Berth) what doctor moved, from where
+///     quarantine/&lt;id&gt;/objects/&lt;original path&gt;                 (Berth) the moved objects, byte for byte
 /// </code>
 /// A link file holds "sha256:&lt;hex&gt;" with no newline, exactly as Distribution writes it.
 /// </summary>
@@ -24,6 +27,7 @@ public static class StoragePaths
     public const string RepositoriesRoot = Root + "/repositories";
     public const string BerthRoot = Root + "/berth";
     public const string QuarantineRoot = BerthRoot + "/quarantine";
+    public const string InstancesRoot = BerthRoot + "/instances";
 
     public const string LayersDirName = "_layers";
     public const string ManifestsDirName = "_manifests";
@@ -79,4 +83,94 @@ public static class StoragePaths
     /// <summary>Recovers a digest from a "&lt;alg&gt;/&lt;hex&gt;/link" or "&lt;alg&gt;/&lt;xx&gt;/&lt;hex&gt;/data" path tail.</summary>
     public static bool TryParseDigestDirectory(string algorithm, string hex, out Digest digest) =>
         Digest.TryParse(algorithm + ":" + hex, out digest);
+
+    // ---- Berth's own area (berth/): server heartbeats and doctor's quarantine ----
+
+    /// <summary>The heartbeat object of a running Berth server.</summary>
+    public static string Instance(string instanceId) => $"{InstancesRoot}/{instanceId}";
+
+    /// <summary>The folder holding one quarantined item.</summary>
+    public static string QuarantineItem(string id) => $"{QuarantineRoot}/{id}";
+
+    /// <summary>The journal of one quarantined item: what moved, from where, with sizes and digests.</summary>
+    public static string QuarantineJournal(string id) => $"{QuarantineItem(id)}/journal.json";
+
+    /// <summary>Where the quarantined copy of the object at <paramref name="originalPath"/> is kept.</summary>
+    public static string QuarantineObject(string id, string originalPath) =>
+        $"{QuarantineItem(id)}/objects{(originalPath.StartsWith('/') ? originalPath : "/" + originalPath)}";
+
+    // ---- Reading the layout back: what a stored path means ----
+
+    /// <summary>The names Distribution gives a repository's own folders; a folder holding one of them is a repository.</summary>
+    public static bool IsRepositoryDataDirName(string name) => name is LayersDirName or ManifestsDirName or UploadsDirName;
+
+    /// <summary>Recovers the digest from a blob data path ".../blobs/&lt;alg&gt;/&lt;xx&gt;/&lt;hex&gt;/data".</summary>
+    public static bool TryParseBlobData(string path, out Digest digest)
+    {
+        digest = default;
+        if (!path.StartsWith(BlobsRoot + "/", StringComparison.Ordinal) || !path.EndsWith("/data", StringComparison.Ordinal))
+        {
+            return false;
+        }
+        var parts = path[(BlobsRoot.Length + 1)..^"/data".Length].Split('/');
+        return parts.Length == 3 && parts[2].StartsWith(parts[1], StringComparison.Ordinal) && parts[1].Length == 2
+            && TryParseDigestDirectory(parts[0], parts[2], out digest);
+    }
+
+    /// <summary>Says what an object under a repository's <c>_manifests</c> or <c>_layers</c> folder is.
+    /// <paramref name="path"/> is a full storage path inside <see cref="Repository"/>(<paramref name="name"/>).</summary>
+    public static RepositoryObject ParseRepositoryObject(string name, string path)
+    {
+        var prefix = Repository(name) + "/";
+        if (!path.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return new RepositoryObject(RepositoryObjectKind.Other, null, null, null);
+        }
+        var parts = path[prefix.Length..].Split('/');
+        // _layers/<alg>/<hex>/link
+        if (parts is [LayersDirName, var la, var lh, "link"])
+        {
+            return new RepositoryObject(RepositoryObjectKind.LayerLink, null, DigestOrNull(la, lh), la + ":" + lh);
+        }
+        // _manifests/revisions/<alg>/<hex>/link
+        if (parts is [ManifestsDirName, "revisions", var ra, var rh, "link"])
+        {
+            return new RepositoryObject(RepositoryObjectKind.RevisionLink, null, DigestOrNull(ra, rh), ra + ":" + rh);
+        }
+        // _manifests/tags/<tag>/current/link
+        if (parts is [ManifestsDirName, "tags", var tag, "current", "link"])
+        {
+            return new RepositoryObject(RepositoryObjectKind.TagCurrentLink, tag, null, null);
+        }
+        // _manifests/tags/<tag>/index/<alg>/<hex>/link
+        if (parts is [ManifestsDirName, "tags", var itag, "index", var ia, var ih, "link"])
+        {
+            return new RepositoryObject(RepositoryObjectKind.TagIndexLink, itag, DigestOrNull(ia, ih), ia + ":" + ih);
+        }
+        if (parts is [ManifestsDirName, "tags", var otag, ..])
+        {
+            return new RepositoryObject(RepositoryObjectKind.OtherInTag, otag, null, null);
+        }
+        return new RepositoryObject(RepositoryObjectKind.Other, null, null, null);
+    }
+
+    private static Digest? DigestOrNull(string algorithm, string hex) =>
+        TryParseDigestDirectory(algorithm, hex, out var d) ? d : null;
 }
+
+/// <summary>What an object inside a repository folder is, as <see cref="StoragePaths.ParseRepositoryObject"/> reads it.</summary>
+public enum RepositoryObjectKind
+{
+    Other,
+    LayerLink,
+    RevisionLink,
+    TagCurrentLink,
+    TagIndexLink,
+
+    /// <summary>Some other object inside a tag folder.</summary>
+    OtherInTag,
+}
+
+/// <summary>A parsed repository object path. <see cref="PathDigest"/> is the digest the folder names spell,
+/// null when they do not spell a valid one (<see cref="PathDigestText"/> then holds what they say).</summary>
+public readonly record struct RepositoryObject(RepositoryObjectKind Kind, string? Tag, Digest? PathDigest, string? PathDigestText);
