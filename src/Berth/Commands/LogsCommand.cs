@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Berth.Logs.Analysis;
+using Berth.Logs.Diagnosis;
+using Berth.Storage.FileSystem;
 using Berth.Logs.Input;
 using Berth.Logs.Reporting;
 
@@ -30,16 +32,19 @@ internal static class LogsCommand
         var until = Text("--until", "Only lines before this time (same forms as --since).");
         var pathsOut = Text("--paths-out", "Write the failing manifest paths (/v2/<name>/manifests/<ref>, one per line, most frequent first) to FILE, for 'berth doctor --paths FILE'.");
         var threads = Text("--threads", "Worker threads. Default: one per core.");
+        var doctor = new Option<bool>("--doctor") { Description = "Run berth doctor on exactly the failing manifest paths and show each path's failure class beside its count (needs --data)." };
+        var data = Text("--data", "Filesystem storage root (holding docker/registry/v2) that --doctor reads.");
 
         var command = new Command("logs", "Find the failing request paths in HAProxy, registry (JSON) and NGINX/Apache logs.")
         {
             TreatUnmatchedTokensAsErrors = false,
         };
         command.Arguments.Add(files);
-        foreach (var option in new[] { status, top, format, method, by, grep, since, until, pathsOut, threads })
+        foreach (var option in new[] { status, top, format, method, by, grep, since, until, pathsOut, threads, data })
         {
             command.Options.Add(option);
         }
+        command.Options.Add(doctor);
 
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -48,7 +53,7 @@ internal static class LogsCommand
                 return Usage($"unknown argument '{parseResult.UnmatchedTokens[0]}'");
             }
 
-            foreach (var option in new[] { status, top, format, method, by, grep, since, until, pathsOut, threads })
+            foreach (var option in new[] { status, top, format, method, by, grep, since, until, pathsOut, threads, data })
             {
                 if (parseResult.GetResult(option) is { Implicit: false, Tokens.Count: 0 })
                 {
@@ -170,7 +175,22 @@ internal static class LogsCommand
                 }
             }
 
+            var dataDir = parseResult.GetValue(data);
+            var runDoctor = parseResult.GetValue(doctor);
+            if (runDoctor && dataDir is null)
+            {
+                return Usage("--doctor needs --data DIR (the storage root to diagnose)");
+            }
+            if (runDoctor && !Directory.Exists(dataDir))
+            {
+                return Usage($"--data: no such directory: {dataDir}");
+            }
+
             var report = await LogAnalyzer.AnalyzeAsync(inputs, query, cancellationToken).ConfigureAwait(false);
+            if (runDoctor)
+            {
+                report = await PathDiagnosis.AttachAsync(report, new DoctorPathDiagnoser(new FileSystemDriver(dataDir!)), cancellationToken).ConfigureAwait(false);
+            }
             if (parseResult.GetValue(pathsOut) is { } pathsFile)
             {
                 await File.WriteAllLinesAsync(pathsFile, report.FailingManifestPaths, cancellationToken).ConfigureAwait(false);

@@ -2,6 +2,7 @@ using System.Collections;
 using System.CommandLine;
 using Berth.Api;
 using Berth.Configuration;
+using Berth.Core.Instances;
 using Berth.Storage;
 using Berth.Storage.FileSystem;
 using Berth.Storage.InMemory;
@@ -54,6 +55,8 @@ internal static partial class ServeCommand
                 await Console.Error.WriteLineAsync($"berth serve: storage at {loaded.Storage.RootDirectory} is not usable: {e.Message}").ConfigureAwait(false);
                 return 2;
             }
+            // Lets `berth doctor --repair` see that this storage is live (refreshed every 10 s, removed on stop).
+            await using var heartbeat = await InstanceHeartbeat.StartAsync(driver, loaded.Server.Listen, TimeProvider.System, cancellationToken).ConfigureAwait(false);
             try
             {
                 await app.RunAsync(cancellationToken).ConfigureAwait(false);
