@@ -287,6 +287,15 @@ public static class Quarantine
         }
         catch (PathNotFoundException)
         {
+            // No objects below. A filesystem may still hold empty folders there (the driver does not list
+            // them); deleting them is harmless, and on an object store there is nothing to delete.
+            try
+            {
+                await driver.DeleteAsync(directory, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PathNotFoundException)
+            {
+            }
             return;
         }
         foreach (var child in children)
@@ -300,6 +309,8 @@ public static class Quarantine
             }
             catch (PathNotFoundException)
             {
+                // Listed but holding no objects: an empty folder on a filesystem.
+                await RemoveEmptyDirectoriesAsync(driver, child, cancellationToken).ConfigureAwait(false);
             }
         }
         try
@@ -311,6 +322,15 @@ public static class Quarantine
         }
         catch (PathNotFoundException)
         {
+            // No objects below: a filesystem may still hold the empty folders (older registries leave
+            // them); deleting them is harmless, and on an object store there is nothing to delete.
+            try
+            {
+                await driver.DeleteAsync(directory, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PathNotFoundException)
+            {
+            }
         }
     }
 
