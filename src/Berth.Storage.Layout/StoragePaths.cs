@@ -14,6 +14,9 @@ namespace Berth.Storage.Layout;
 ///     _uploads/&lt;id&gt;/data, startedat                           upload sessions
 ///     _referrers/&lt;alg&gt;/&lt;hex&gt;/&lt;alg&gt;/&lt;hex&gt;/link                (Berth) referrers of a subject
 ///   berth/                                                     (Berth) quarantine, journals
+///     gc/tombstones/&lt;alg&gt;/&lt;hex&gt;                              (Berth) blobs a collection is about to delete
+///     gc/journal/&lt;yyyyMMddHH&gt;/&lt;time-sortable id&gt;              (Berth) digests a write is about to rely on
+///     gc/runs/&lt;id&gt;                                             (Berth) running collections, with heartbeat
 /// </code>
 /// A link file holds "sha256:&lt;hex&gt;" with no newline, exactly as Distribution writes it.
 /// </summary>
@@ -24,6 +27,10 @@ public static class StoragePaths
     public const string RepositoriesRoot = Root + "/repositories";
     public const string BerthRoot = Root + "/berth";
     public const string QuarantineRoot = BerthRoot + "/quarantine";
+    public const string GcRoot = BerthRoot + "/gc";
+    public const string GcTombstonesRoot = GcRoot + "/tombstones";
+    public const string GcJournalRoot = GcRoot + "/journal";
+    public const string GcRunsRoot = GcRoot + "/runs";
 
     public const string LayersDirName = "_layers";
     public const string ManifestsDirName = "_manifests";
@@ -76,7 +83,93 @@ public static class StoragePaths
 
     public static string ReferrerLink(string name, Digest subject, Digest referrer) => ReferrerDirectory(name, subject, referrer) + "/link";
 
+    public static string GcTombstonesDirectory(string algorithm) => $"{GcTombstonesRoot}/{algorithm}";
+
+    public static string GcTombstone(Digest digest) => $"{GcTombstonesDirectory(digest.Algorithm)}/{digest.Hex}";
+
+    public static string GcJournalBucket(string bucket) => $"{GcJournalRoot}/{bucket}";
+
+    public static string GcJournalEntry(string bucket, string id) => $"{GcJournalBucket(bucket)}/{id}";
+
+    public static string GcRun(string id) => $"{GcRunsRoot}/{id}";
+
+    /// <summary>Recognises "blobs/&lt;alg&gt;/&lt;xx&gt;/&lt;hex&gt;/data" (as a walk of <see cref="BlobsRoot"/> yields it).</summary>
+    public static bool TryParseBlobData(string path, out Digest digest)
+    {
+        digest = default;
+        if (!path.StartsWith(BlobsRoot + "/", StringComparison.Ordinal))
+        {
+            return false;
+        }
+        var parts = path[(BlobsRoot.Length + 1)..].Split('/');
+        return parts.Length == 4 && parts[3] == "data" && parts[2].StartsWith(parts[1], StringComparison.Ordinal) && parts[1].Length == 2
+            && TryParseDigestDirectory(parts[0], parts[2], out digest);
+    }
+
+    /// <summary>
+    /// Recognises an object under <see cref="RepositoriesRoot"/> (as a walk yields it): the repository is every
+    /// segment before the first one that starts with '_' (names never do). False for anything else.
+    /// </summary>
+    public static bool TryParseRepositoryObject(string path, out RepositoryObject parsed)
+    {
+        parsed = default;
+        if (!path.StartsWith(RepositoriesRoot + "/", StringComparison.Ordinal))
+        {
+            return false;
+        }
+        var parts = path[(RepositoriesRoot.Length + 1)..].Split('/');
+        var i = Array.FindIndex(parts, p => p.StartsWith('_'));
+        if (i <= 0)
+        {
+            return false;
+        }
+        var name = string.Join('/', parts, 0, i);
+        var rest = parts.AsSpan(i + 1);
+        switch (parts[i])
+        {
+            case LayersDirName when rest.Length == 3 && rest[2] == "link" && TryParseDigestDirectory(rest[0], rest[1], out var layer):
+                parsed = new RepositoryObject(RepositoryObjectKind.LayerLink, name, layer);
+                return true;
+            case ManifestsDirName when rest.Length == 4 && rest[0] == "revisions" && rest[3] == "link" && TryParseDigestDirectory(rest[1], rest[2], out var revision):
+                parsed = new RepositoryObject(RepositoryObjectKind.RevisionLink, name, revision);
+                return true;
+            case ManifestsDirName when rest.Length == 4 && rest[0] == "tags" && rest[2] == "current" && rest[3] == "link":
+                parsed = new RepositoryObject(RepositoryObjectKind.TagCurrentLink, name, default, Tag: rest[1]);
+                return true;
+            case ManifestsDirName when rest.Length == 6 && rest[0] == "tags" && rest[2] == "index" && rest[5] == "link" && TryParseDigestDirectory(rest[3], rest[4], out var indexed):
+                parsed = new RepositoryObject(RepositoryObjectKind.TagIndexLink, name, indexed, Tag: rest[1]);
+                return true;
+            case UploadsDirName when rest.Length >= 2:
+                parsed = new RepositoryObject(RepositoryObjectKind.UploadObject, name, default, UploadId: rest[0]);
+                return true;
+            case ReferrersDirName when rest.Length == 5 && rest[4] == "link" && TryParseDigestDirectory(rest[0], rest[1], out var subject)
+                && TryParseDigestDirectory(rest[2], rest[3], out var referrer):
+                parsed = new RepositoryObject(RepositoryObjectKind.ReferrerLink, name, referrer, Subject: subject);
+                return true;
+            default:
+                return false;
+        }
+    }
+
     /// <summary>Recovers a digest from a "&lt;alg&gt;/&lt;hex&gt;/link" or "&lt;alg&gt;/&lt;xx&gt;/&lt;hex&gt;/data" path tail.</summary>
     public static bool TryParseDigestDirectory(string algorithm, string hex, out Digest digest) =>
         Digest.TryParse(algorithm + ":" + hex, out digest);
 }
+
+/// <summary>The kinds of object a repository holds.</summary>
+public enum RepositoryObjectKind
+{
+    LayerLink,
+    RevisionLink,
+    TagCurrentLink,
+    TagIndexLink,
+    ReferrerLink,
+
+    /// <summary>Any file of an upload session (data, startedat, hash states).</summary>
+    UploadObject,
+}
+
+/// <summary>A parsed repository object: <see cref="Digest"/> is the digest the path names (for a referrer link,
+/// the referrer; <see cref="Subject"/> is its subject).</summary>
+public readonly record struct RepositoryObject(RepositoryObjectKind Kind, string Repository, Digest Digest,
+    string? Tag = null, Digest Subject = default, string? UploadId = null);
