@@ -122,7 +122,7 @@ internal sealed class GcMarker(IStorageDriver driver, GcOptions options, Storage
         }
         foreach (var t in tags.Values.SelectMany(t => t))
         {
-            if (t.Link.IsOk)
+            if (t.Failure is null && t.Link.IsOk)
             {
                 digests.Add(t.Link.Digest);
             }
@@ -217,7 +217,7 @@ internal sealed class GcMarker(IStorageDriver driver, GcOptions options, Storage
         }
         await CloseAsync(repo, otherRoots, mark.Reachable, referrersOf, GcSeverity.Warning, reported, mark, cancellationToken).ConfigureAwait(false);
 
-        foreach (var revision in repo.Revisions.Where(r => !mark.Reachable.Contains(r)).Order())
+        foreach (var revision in repo.Revisions.Where(r => !mark.Reachable.Contains(r)).OrderBy(r => r.ToString(), StringComparer.Ordinal))
         {
             var refs = await ReadManifestAsync(revision, cancellationToken).ConfigureAwait(false);
             if (refs.Status != ManifestStatus.Ok && reported.Add(revision))
@@ -361,8 +361,9 @@ internal sealed class GcMarker(IStorageDriver driver, GcOptions options, Storage
 /// <summary>Findings collected from parallel work.</summary>
 internal sealed class Findings
 {
-    private readonly List<GcFinding> _items = [];
+    private readonly HashSet<GcFinding> _items = [];
 
+    /// <summary>Adds a finding; the same finding twice (the journal is read twice) is kept once.</summary>
     public void Add(string failureClass, GcSeverity severity, string? repository, string? reference, string? path, string detail)
     {
         lock (_items)
