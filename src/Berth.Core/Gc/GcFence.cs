@@ -8,8 +8,9 @@ namespace Berth.Core.Gc;
 /// manifest PUT, an upload commit or a mount relies on existing content. One per storage, shared by
 /// the services of an instance.
 /// </summary>
-public sealed class GcFence(IStorageDriver driver, TimeProvider? timeProvider = null)
+public sealed class GcFence(IStorageDriver driver, TimeProvider? timeProvider = null, GcTimings? timings = null)
 {
+    private readonly GcTimings _timings = timings ?? GcProtocol.Timings;
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
     private readonly Lock _cacheLock = new();
@@ -37,12 +38,12 @@ public sealed class GcFence(IStorageDriver driver, TimeProvider? timeProvider = 
             throw new RegistryException(RegistryErrorCode.ManifestBlobUnknown, "blob unknown to registry",
                 new { repository, digests = tombstoned, reason = "blob is being garbage-collected, upload it again" });
         }
-        return new GcAdmission(_time, started);
+        return new GcAdmission(_time, started, _timings.MaxWriteDuration);
     }
 
     /// <summary>
     /// Journals a blob an upload is about to publish, then waits while a collection holds it
-    /// tombstoned; 429 after <see cref="GcProtocol.UploadWait"/>. Call before looking at the blob's data.
+    /// tombstoned; 429 after <see cref="GcTimings.UploadWait"/>. Call before looking at the blob's data.
     /// </summary>
     public async Task AdmitUploadAsync(string repository, Digest digest, CancellationToken cancellationToken = default)
     {
@@ -50,7 +51,7 @@ public sealed class GcFence(IStorageDriver driver, TimeProvider? timeProvider = 
         await GcJournal.AppendAsync(driver, _time.GetUtcNow(), new GcJournalEntry(repository, GcJournalEntry.UploadKind, [digest]), cancellationToken).ConfigureAwait(false);
         while (await GcTombstones.ExistsAsync(driver, digest, cancellationToken).ConfigureAwait(false))
         {
-            if (_time.GetElapsedTime(started) > GcProtocol.UploadWait)
+            if (_time.GetElapsedTime(started) > _timings.UploadWait)
             {
                 throw new RegistryException(RegistryErrorCode.TooManyRequests, "blob is being garbage-collected; retry the upload",
                     new { repository, digest = digest.ToString() });
@@ -68,7 +69,7 @@ public sealed class GcFence(IStorageDriver driver, TimeProvider? timeProvider = 
 
     /// <summary>
     /// Whether a collection holds the digest tombstoned, from a listing at most
-    /// <see cref="GcProtocol.TombstoneCacheTtl"/> old. For blob HEAD/GET, where it only makes clients upload
+    /// <see cref="GcTimings.TombstoneCacheTtl"/> old. For blob HEAD/GET, where it only makes clients upload
     /// again; a storage failure here answers false.
     /// </summary>
     public async ValueTask<bool> IsTombstonedAsync(Digest digest, CancellationToken cancellationToken = default)
@@ -76,7 +77,7 @@ public sealed class GcFence(IStorageDriver driver, TimeProvider? timeProvider = 
         HashSet<string>? hexes = null;
         lock (_cacheLock)
         {
-            if (_cache.TryGetValue(digest.Algorithm, out var cached) && _time.GetElapsedTime(cached.Timestamp) < GcProtocol.TombstoneCacheTtl)
+            if (_cache.TryGetValue(digest.Algorithm, out var cached) && _time.GetElapsedTime(cached.Timestamp) < _timings.TombstoneCacheTtl)
             {
                 hexes = cached.Hexes;
             }
@@ -102,17 +103,17 @@ public sealed class GcFence(IStorageDriver driver, TimeProvider? timeProvider = 
 }
 
 /// <summary>A manifest PUT let through by <see cref="GcFence.AdmitManifestAsync"/>; it must finish in time.</summary>
-public sealed class GcAdmission(TimeProvider time, long started)
+public sealed class GcAdmission(TimeProvider time, long started, TimeSpan limit)
 {
     /// <summary>Call right before each link write that makes the manifest reachable: refuses (429) a PUT that
-    /// has run longer than <see cref="GcProtocol.MaxWriteDuration"/> since its journal write.</summary>
+    /// has run longer than <see cref="GcTimings.MaxWriteDuration"/> since its journal write.</summary>
     public void ThrowIfExpired()
     {
         var elapsed = time.GetElapsedTime(started);
-        if (elapsed > GcProtocol.MaxWriteDuration)
+        if (elapsed > limit)
         {
             throw new RegistryException(RegistryErrorCode.TooManyRequests, "manifest write took too long to be safe from garbage collection; push it again",
-                new { elapsedSeconds = (int)elapsed.TotalSeconds, limitSeconds = (int)GcProtocol.MaxWriteDuration.TotalSeconds });
+                new { elapsedSeconds = (int)elapsed.TotalSeconds, limitSeconds = (int)limit.TotalSeconds });
         }
     }
 }

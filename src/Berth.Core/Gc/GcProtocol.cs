@@ -16,7 +16,7 @@ namespace Berth.Core.Gc;
 /// <item>Collector: records its start time T0 (before it reads anything), marks, then writes a
 /// tombstone <c>berth/gc/tombstones/&lt;alg&gt;/&lt;hex&gt;</c> for every digest it is about to delete or
 /// unlink (blob data, and manifests whose revision links go), then lists the journal entries since
-/// T0 − <see cref="JournalWindow"/>, keeps every candidate an entry names (and everything that kept
+/// T0 − <see cref="GcTimings.JournalWindow"/>, keeps every candidate an entry names (and everything that kept
 /// manifest references, transitively), deletes the kept ones' tombstones, and for each remaining
 /// candidate deletes its links, its data and last its tombstone.</item>
 /// <item>Manifest PUT: writes a journal entry <c>berth/gc/journal/&lt;hour&gt;/&lt;time-sortable id&gt;</c>
@@ -24,7 +24,7 @@ namespace Berth.Core.Gc;
 /// anything; then lists the tombstones (one list of the algorithm's tombstone directory, which is
 /// usually missing); refuses with MANIFEST_BLOB_UNKNOWN if any named digest is tombstoned; only then
 /// checks that the references exist and writes; and refuses itself (429) if more than
-/// <see cref="MaxWriteDuration"/> passed between the journal write and its last link write.</item>
+/// <see cref="GcTimings.MaxWriteDuration"/> passed between the journal write and its last link write.</item>
 /// </list></para>
 ///
 /// <para><b>Why a PUT that is accepted never points at deleted content.</b> Take a digest X the PUT
@@ -40,7 +40,7 @@ namespace Berth.Core.Gc;
 /// C skips it only if its id time is before T0 − JournalWindow. But the accepted PUT finished its
 /// last write within MaxWriteDuration of t_j, so before T0 − JournalWindow + MaxWriteDuration, which
 /// is before T0 as long as the clocks of the two machines differ by less than
-/// <see cref="ClockSkewAllowance"/> (JournalWindow = MaxWriteDuration + ClockSkewAllowance). A tag
+/// <see cref="GcTimings.ClockSkewAllowance"/> (JournalWindow = MaxWriteDuration + ClockSkewAllowance). A tag
 /// written before T0 is seen by C's mark, so X was marked, not deleted. Otherwise C kept X.</item>
 /// </list>
 /// Either way a PUT that wrote its tag references content no collector deletes. X may be deleted
@@ -57,7 +57,7 @@ namespace Berth.Core.Gc;
 /// there is no tombstone, any collector that tombstones X later reads the journal later and keeps X.
 /// If there is one, a mount answers 202 (the client uploads instead), and an upload waits until the
 /// tombstone is gone (the collector has either kept X or deleted it and moved on), then looks at the
-/// data: present, it links it; missing, it moves its own bytes in. After <see cref="UploadWait"/> it
+/// data: present, it links it; missing, it moves its own bytes in. After <see cref="GcTimings.UploadWait"/> it
 /// gives up with 429 so the client retries. The long step, moving the bytes in, only happens when X
 /// was missing, and then no running collector has X as a candidate (its candidates come from a walk
 /// of data that existed) and a later one sees data younger than its grace period.</para>
@@ -65,13 +65,13 @@ namespace Berth.Core.Gc;
 /// <para><b>Collectors among themselves.</b> Two collectors could remove each other's tombstones, so
 /// a collection that deletes first writes <c>berth/gc/runs/&lt;id&gt;</c>, then lists the runs and backs
 /// off if any other live run is there (the same write-then-read: at most one of two proceeds). A run
-/// record is refreshed every <see cref="RunHeartbeat"/>; one untouched for <see cref="RunStaleAfter"/>
+/// record is refreshed every <see cref="GcTimings.RunHeartbeat"/>; one untouched for <see cref="GcTimings.RunStaleAfter"/>
 /// belongs to a dead collection, and the next collection removes its leftover tombstones. A collector
 /// that cannot refresh its record stops deleting well before then.</para>
 ///
 /// <para><b>Cost on the hot path.</b> Manifest PUT: one small put and one list. Upload commit and
 /// mount: one small put and one stat. Blob HEAD/GET: a list of the tombstone directory cached for
-/// <see cref="TombstoneCacheTtl"/> per instance (that check is only there to make clients upload
+/// <see cref="GcTimings.TombstoneCacheTtl"/> per instance (that check is only there to make clients upload
 /// again, not for safety). The collector prunes journal hours older than its window.</para>
 ///
 /// <para><b>What it does not cover.</b> Writers that do not follow the protocol: CNCF Distribution
@@ -79,27 +79,34 @@ namespace Berth.Core.Gc;
 /// </summary>
 public static class GcProtocol
 {
+    /// <summary>The timings every Berth instance and collector use; tests shorten them consistently on both sides.</summary>
+    public static GcTimings Timings { get; } = new();
+}
+
+/// <summary>The time limits of <see cref="GcProtocol"/>. Registry instances and collectors must use the same values.</summary>
+public sealed record GcTimings
+{
     /// <summary>Longest a manifest PUT may take from its journal write to its last link write.</summary>
-    public static readonly TimeSpan MaxWriteDuration = TimeSpan.FromMinutes(1);
+    public TimeSpan MaxWriteDuration { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>How far apart the clocks of registry instances and the collector may be.</summary>
-    public static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromMinutes(4);
+    public TimeSpan ClockSkewAllowance { get; init; } = TimeSpan.FromMinutes(4);
 
     /// <summary>How far back before its start a collector reads the journal.</summary>
-    public static readonly TimeSpan JournalWindow = MaxWriteDuration + ClockSkewAllowance;
+    public TimeSpan JournalWindow => MaxWriteDuration + ClockSkewAllowance;
 
     /// <summary>How long an upload commit waits for a collection to finish with a tombstoned blob.</summary>
-    public static readonly TimeSpan UploadWait = TimeSpan.FromSeconds(10);
+    public TimeSpan UploadWait { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long blob HEAD/GET reuse a listing of the tombstones.</summary>
-    public static readonly TimeSpan TombstoneCacheTtl = TimeSpan.FromSeconds(1);
+    public TimeSpan TombstoneCacheTtl { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How often a deleting collector refreshes its run record.</summary>
-    public static readonly TimeSpan RunHeartbeat = TimeSpan.FromSeconds(30);
+    public TimeSpan RunHeartbeat { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>A run record not refreshed for this long belongs to a dead collector.</summary>
-    public static readonly TimeSpan RunStaleAfter = TimeSpan.FromMinutes(5);
+    public TimeSpan RunStaleAfter { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>A collector that could not refresh its record for this long stops deleting.</summary>
-    public static readonly TimeSpan RunSelfExpiry = TimeSpan.FromMinutes(2);
+    public TimeSpan RunSelfExpiry { get; init; } = TimeSpan.FromMinutes(2);
 }

@@ -25,7 +25,7 @@ public sealed class GarbageCollector(IStorageDriver driver, GcOptions options, T
         GcRunLock? runLock = null;
         if (!options.DryRun)
         {
-            runLock = await GcRunLock.AcquireAsync(driver, _time, cancellationToken).ConfigureAwait(false);
+            runLock = await GcRunLock.AcquireAsync(driver, _time, options.Timings, cancellationToken).ConfigureAwait(false);
         }
         try
         {
@@ -67,7 +67,7 @@ public sealed class GarbageCollector(IStorageDriver driver, GcOptions options, T
                     await ApplyJournalAsync(plan, manifests, startedAt, findings, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    await GcJournal.PruneBeforeAsync(driver, startedAt - GcProtocol.JournalWindow, cancellationToken).ConfigureAwait(false);
+                    await GcJournal.PruneBeforeAsync(driver, startedAt - options.Timings.JournalWindow, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is StorageException or IOException or UnauthorizedAccessException)
                 {
@@ -131,7 +131,7 @@ public sealed class GarbageCollector(IStorageDriver driver, GcOptions options, T
         GcJournalRead read;
         try
         {
-            read = await GcJournal.ReadSinceAsync(driver, startedAt - GcProtocol.JournalWindow, options.Concurrency, cancellationToken).ConfigureAwait(false);
+            read = await GcJournal.ReadSinceAsync(driver, startedAt - options.Timings.JournalWindow, options.Concurrency, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is StorageException or IOException or UnauthorizedAccessException)
         {

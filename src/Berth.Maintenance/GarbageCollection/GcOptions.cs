@@ -1,3 +1,5 @@
+using Berth.Core.Gc;
+
 namespace Berth.Maintenance.GarbageCollection;
 
 /// <summary>What a collection does. The defaults are the safe ones: a dry run that keeps untagged manifests.</summary>
@@ -17,6 +19,9 @@ public sealed record GcOptions
 
     /// <summary>Storage calls in flight at once.</summary>
     public int Concurrency { get; init; } = 32;
+
+    /// <summary>The online protocol's limits; must match the registries' (only tests change them).</summary>
+    public GcTimings Timings { get; init; } = GcProtocol.Timings;
 }
 
 /// <summary>Where a collection is: <see cref="Phase"/> with <see cref="Done"/> of <see cref="Total"/> (null when unknown yet).</summary>

@@ -8,31 +8,33 @@ namespace Berth.Maintenance.GarbageCollection;
 /// <summary>
 /// Keeps two deleting collections off the same storage without a lock primitive: write our run record,
 /// then list the others (see <see cref="GcProtocol"/>). Of two collections that start together at least
-/// one sees the other and backs off. The record is refreshed every <see cref="GcProtocol.RunHeartbeat"/>.
+/// one sees the other and backs off. The record is refreshed every <see cref="GcTimings.RunHeartbeat"/>.
 /// </summary>
 internal sealed class GcRunLock : IAsyncDisposable
 {
     private readonly IStorageDriver _driver;
     private readonly TimeProvider _time;
+    private readonly GcTimings _timings;
     private readonly string _path;
     private readonly CancellationTokenSource _stop = new();
     private long _lastBeat;
     private Task _heartbeat = Task.CompletedTask;
 
-    private GcRunLock(IStorageDriver driver, TimeProvider time, string id)
+    private GcRunLock(IStorageDriver driver, TimeProvider time, GcTimings timings, string id)
     {
         _driver = driver;
         _time = time;
+        _timings = timings;
         Id = id;
         _path = StoragePaths.GcRun(id);
     }
 
     public string Id { get; }
 
-    public static async Task<GcRunLock> AcquireAsync(IStorageDriver driver, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<GcRunLock> AcquireAsync(IStorageDriver driver, TimeProvider time, GcTimings timings, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var runLock = new GcRunLock(driver, time, GcJournal.NewId(now));
+        var runLock = new GcRunLock(driver, time, timings, GcJournal.NewId(now));
         await runLock.BeatAsync(cancellationToken).ConfigureAwait(false);
         var others = new List<StorageEntry>();
         await foreach (var entry in driver.WalkAsync(StoragePaths.GcRunsRoot, cancellationToken).ConfigureAwait(false))
@@ -42,14 +44,14 @@ internal sealed class GcRunLock : IAsyncDisposable
                 others.Add(entry);
             }
         }
-        var live = others.Where(e => time.GetUtcNow() - e.ModifiedAt < GcProtocol.RunStaleAfter).ToList();
+        var live = others.Where(e => time.GetUtcNow() - e.ModifiedAt < timings.RunStaleAfter).ToList();
         if (live.Count > 0)
         {
             await runLock.DeleteRecordAsync().ConfigureAwait(false);
             var other = live[0];
             throw new GcAbortedException(
                 $"another collection is deleting on this storage (run {StoragePath.FileName(other.Path)}, last heartbeat {other.ModifiedAt:u}); " +
-                $"try again when it is done (a dead collection's record expires after {GcProtocol.RunStaleAfter.TotalMinutes:0} minutes)");
+                $"try again when it is done (a dead collection's record expires after {timings.RunStaleAfter.TotalMinutes:0} minutes)");
         }
         foreach (var stale in others)
         {
@@ -68,9 +70,9 @@ internal sealed class GcRunLock : IAsyncDisposable
     /// <summary>Throws when this collection could not refresh its record for so long that another may consider it dead.</summary>
     public void EnsureAlive()
     {
-        if (_time.GetElapsedTime(Interlocked.Read(ref _lastBeat)) > GcProtocol.RunSelfExpiry)
+        if (_time.GetElapsedTime(Interlocked.Read(ref _lastBeat)) > _timings.RunSelfExpiry)
         {
-            throw new GcAbortedException($"could not refresh the run record {_path} for {GcProtocol.RunSelfExpiry.TotalMinutes:0} minutes; stopped deleting");
+            throw new GcAbortedException($"could not refresh the run record {_path} for {_timings.RunSelfExpiry.TotalMinutes:0} minutes; stopped deleting");
         }
     }
 
@@ -88,7 +90,7 @@ internal sealed class GcRunLock : IAsyncDisposable
         {
             try
             {
-                await Task.Delay(GcProtocol.RunHeartbeat, _time, _stop.Token).ConfigureAwait(false);
+                await Task.Delay(_timings.RunHeartbeat, _time, _stop.Token).ConfigureAwait(false);
                 await BeatAsync(_stop.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
