@@ -13,10 +13,10 @@ namespace Berth.GarbageCollection.Tests.Support;
 /// <summary>One registry instance's Core services over a storage driver, and a client's push and pull on top.</summary>
 public sealed class CoreRegistry
 {
-    public CoreRegistry(IStorageDriver driver, TimeProvider? time = null)
+    public CoreRegistry(IStorageDriver driver, TimeProvider? time = null, GcTimings? timings = null)
     {
         Driver = driver;
-        Blobs = new BlobService(driver, new GcFence(driver, time));
+        Blobs = new BlobService(driver, new GcFence(driver, time, timings));
         Uploads = new UploadService(driver, Blobs, time);
         Manifests = new ManifestService(driver, Blobs, new RegistryOptions(), NullLogger<ManifestService>.Instance);
     }

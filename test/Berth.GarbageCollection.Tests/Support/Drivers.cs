@@ -128,3 +128,41 @@ public sealed class ShiftedTimeProvider : TimeProvider
 
     public override long TimestampFrequency => System.TimestampFrequency;
 }
+
+/// <summary>Runs a hook before or after chosen calls ("put", "list", "delete" with the path), to force an interleaving.</summary>
+public sealed class HookDriver(IStorageDriver inner) : DelegatingDriver(inner)
+{
+    public Func<string, string, Task>? Before { get; set; }
+
+    public Func<string, string, Task>? After { get; set; }
+
+    private async Task RunAsync(Func<string, string, Task>? hook, string operation, string path)
+    {
+        if (hook is not null)
+        {
+            await hook(operation, path);
+        }
+    }
+
+    public override async Task PutContentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        await RunAsync(Before, "put", path);
+        await base.PutContentAsync(path, content, cancellationToken);
+        await RunAsync(After, "put", path);
+    }
+
+    public override async Task<IReadOnlyList<string>> ListAsync(string path, CancellationToken cancellationToken = default)
+    {
+        await RunAsync(Before, "list", path);
+        var result = await base.ListAsync(path, cancellationToken);
+        await RunAsync(After, "list", path);
+        return result;
+    }
+
+    public override async Task DeleteAsync(string path, CancellationToken cancellationToken = default)
+    {
+        await RunAsync(Before, "delete", path);
+        await base.DeleteAsync(path, cancellationToken);
+        await RunAsync(After, "delete", path);
+    }
+}
