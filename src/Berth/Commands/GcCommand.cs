@@ -21,17 +21,26 @@ internal static class GcCommand
         var grace = new Option<string>("--grace") { Description = "Never delete blob data younger than this (Go duration).", DefaultValueFactory = _ => "1h" };
         var uploadAge = new Option<string>("--upload-age") { Description = "Delete upload sessions untouched for this long.", DefaultValueFactory = _ => "24h" };
         var format = new Option<string>("--format") { Description = "text or json.", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "json");
         var command = new Command("gc", "Delete blobs, manifests, links and uploads nothing references (a dry run unless --delete).")
         {
             data, config, dryRun, delete, deleteUntagged, grace, uploadAge, format,
         };
+        // Usage errors are exit status 2 ("could not run"), like every other reason not to run.
+        command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (parse, cancellationToken) =>
         {
             string root;
             GcOptions options;
             try
             {
+                if (parse.UnmatchedTokens.Count > 0)
+                {
+                    throw new ConfigException("unexpected argument " + string.Join(' ', parse.UnmatchedTokens) + " (see berth gc --help)");
+                }
+                if (parse.GetValue(format) is not ("text" or "json"))
+                {
+                    throw new ConfigException($"--format must be text or json, not '{parse.GetValue(format)}'");
+                }
                 if (parse.GetValue(dryRun) && parse.GetValue(delete))
                 {
                     throw new ConfigException("--dry-run and --delete contradict each other");
