@@ -38,7 +38,7 @@ public sealed class GarbageCollector(IStorageDriver driver, GcOptions options, T
             StorageInventory inventory;
             try
             {
-                inventory = await StorageInventory.ScanAsync(driver, progress, cancellationToken).ConfigureAwait(false);
+                inventory = await StorageInventory.ScanAsync(driver, options.Concurrency, progress, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is StorageException or IOException or UnauthorizedAccessException)
             {
@@ -54,6 +54,8 @@ public sealed class GarbageCollector(IStorageDriver driver, GcOptions options, T
             {
                 plan.KeepAll();
             }
+
+            await plan.ConfirmLinksAsync(driver, options.Concurrency, cancellationToken).ConfigureAwait(false);
 
             GcOutcome outcome;
             if (runLock is null)

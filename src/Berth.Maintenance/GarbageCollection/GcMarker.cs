@@ -146,6 +146,16 @@ internal sealed class GcMarker(IStorageDriver driver, GcOptions options, Storage
     {
         var mark = new RepositoryMark();
         var reported = new HashSet<Digest>();
+        // A revision whose manifest data is missing: make sure its link is really there (a listing scan names
+        // revision directories, and a crash half-way through a delete can leave one without its link).
+        foreach (var revision in repo.Revisions.ToList())
+        {
+            if ((await ReadManifestAsync(revision, cancellationToken).ConfigureAwait(false)).Status == ManifestStatus.Missing
+                && await RevisionLinkMissingAsync(repo.Name, revision, cancellationToken).ConfigureAwait(false))
+            {
+                repo.Revisions.Remove(revision);
+            }
+        }
         var tagRoots = new List<Digest>();
         foreach (var t in tags.OrderBy(t => t.Tag, StringComparer.Ordinal))
         {
@@ -289,6 +299,21 @@ internal sealed class GcMarker(IStorageDriver driver, GcOptions options, Storage
             $"{what}; what it references is unknown, so every blob the repository links is kept");
     }
 
+    private Task<bool> RevisionLinkMissingAsync(string repository, Digest digest, CancellationToken cancellationToken) =>
+        LinkMissingAsync(StoragePaths.RevisionLink(repository, digest), cancellationToken);
+
+    private async Task<bool> LinkMissingAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await LinkFile.ReadAsync(driver, path, cancellationToken).ConfigureAwait(false)).Status == LinkFile.Status.Missing;
+        }
+        catch (Exception e) when (e is StorageException or IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     private async Task CheckTagRevisionAsync(string repository, string tag, Digest digest, CancellationToken cancellationToken)
     {
         // The walk may predate a push that wrote the revision since: look again before reporting.
@@ -352,6 +377,10 @@ internal sealed class GcMarker(IStorageDriver driver, GcOptions options, Storage
         }
         foreach (var (repository, blob) in dangling.Where(d => absent.ContainsKey(d.Blob)))
         {
+            if (await LinkMissingAsync(StoragePaths.LayerLink(repository, blob), cancellationToken).ConfigureAwait(false))
+            {
+                continue; // only its directory is left (Distribution's blob DELETE does that)
+            }
             findings.Add("layer-link-dangling", GcSeverity.Warning, repository, blob.ToString(), StoragePaths.LayerLink(repository, blob),
                 "the repository links a blob whose data is missing; left for berth doctor");
         }

@@ -1,3 +1,4 @@
+using Berth.Storage;
 using Berth.Storage.Layout;
 
 namespace Berth.Maintenance.GarbageCollection;
@@ -112,6 +113,28 @@ internal sealed class GcPlan
             }
         }
         return kept;
+    }
+
+    /// <summary>Checks that the links the plan removes exist, where only their directories were listed; drops the others.</summary>
+    public async Task ConfirmLinksAsync(IStorageDriver driver, int concurrency, CancellationToken cancellationToken)
+    {
+        var unconfirmed = AllLinks().Where(l => !l.Confirmed).ToList();
+        var missing = new System.Collections.Concurrent.ConcurrentDictionary<LinkRecord, bool>();
+        await Parallel.ForEachAsync(unconfirmed, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, concurrency), CancellationToken = cancellationToken }, async (link, ct) =>
+        {
+            try
+            {
+                await driver.StatAsync(link.Path, ct).ConfigureAwait(false);
+            }
+            catch (PathNotFoundException)
+            {
+                missing[link] = true;
+            }
+        }).ConfigureAwait(false);
+        foreach (var link in missing.Keys)
+        {
+            _inventory.LinksByDigest[link.Digest].Remove(link);
+        }
     }
 
     /// <summary>Keeps everything: the plan becomes empty (uploads aside).</summary>

@@ -6,8 +6,9 @@ namespace Berth.Maintenance.GarbageCollection;
 /// <summary>Blob data as a walk of <c>blobs/</c> saw it.</summary>
 internal sealed record BlobRecord(Digest Digest, long Size, DateTimeOffset ModifiedAt);
 
-/// <summary>A link file of a repository, by the digest its path names.</summary>
-internal sealed record LinkRecord(string Repository, string Kind, Digest Digest, string Path);
+/// <summary>A link file of a repository, by the digest its path names. <see cref="Confirmed"/>: the file itself was
+/// seen (a walk, or a stat); otherwise only its directory was listed.</summary>
+internal sealed record LinkRecord(string Repository, string Kind, Digest Digest, string Path, bool Confirmed);
 
 internal sealed class UploadRecord(string repository, string id)
 {
@@ -36,9 +37,9 @@ internal sealed class RepositoryInventory(string name)
 }
 
 /// <summary>
-/// One walk of <c>blobs/</c>, then one walk of <c>repositories/</c> (object-store listings by prefix; the
-/// blobs first, so that any blob written later is simply not a candidate). Link contents are not read
-/// here; paths name the digests.
+/// A walk of <c>blobs/</c> and <c>repositories/</c> (object-store listings by prefix). Link contents are not
+/// read here; paths name the digests. Whatever is written after the walk is not in it: such writes are
+/// either younger than the grace period or announced in the journal the collector reads before deleting.
 /// </summary>
 internal sealed class StorageInventory
 {
@@ -49,33 +50,78 @@ internal sealed class StorageInventory
     /// <summary>Every link that names a digest (layer, revision, tag index, referrer), by that digest.</summary>
     public Dictionary<Digest, List<LinkRecord>> LinksByDigest { get; } = [];
 
-    public static async Task<StorageInventory> ScanAsync(IStorageDriver driver, IProgress<GcProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Lists what the storage holds. On a local filesystem (<see cref="ILocalFileAccess"/>) directories are
+    /// listed, which reads one directory per repository part instead of opening every link's directory and
+    /// stat'ing its file; on an object store the two trees are walked (listed by prefix, a thousand keys a request).
+    /// </summary>
+    public static async Task<StorageInventory> ScanAsync(IStorageDriver driver, int concurrency, IProgress<GcProgress>? progress, CancellationToken cancellationToken)
     {
         var inventory = new StorageInventory();
         long seen = 0;
-        await foreach (var entry in driver.WalkAsync(StoragePaths.BlobsRoot, cancellationToken).ConfigureAwait(false))
+        void Seen(int n) => progress?.Report(new GcProgress("scanning", Interlocked.Add(ref seen, n), null));
+        concurrency = Math.Max(1, concurrency);
+        Task<List<StorageEntry>> blobs, repositories;
+        if (driver is ILocalFileAccess)
+        {
+            blobs = new ListingScan(driver, concurrency, Seen, cancellationToken).BlobsAsync();
+            repositories = new ListingScan(driver, concurrency, Seen, cancellationToken).RepositoriesAsync();
+        }
+        else
+        {
+            blobs = WalkTreeAsync(driver, StoragePaths.BlobsRoot, concurrency, Seen, cancellationToken);
+            repositories = WalkTreeAsync(driver, StoragePaths.RepositoriesRoot, concurrency, Seen, cancellationToken);
+        }
+        foreach (var entry in await blobs.ConfigureAwait(false))
         {
             if (StoragePaths.TryParseBlobData(entry.Path, out var digest))
             {
                 inventory.Blobs[digest] = new BlobRecord(digest, entry.Size, entry.ModifiedAt);
             }
-            if (++seen % 4096 == 0)
-            {
-                progress?.Report(new GcProgress("scanning blobs", seen, null));
-            }
         }
-        progress?.Report(new GcProgress("scanning blobs", seen, seen));
-        seen = 0;
-        await foreach (var entry in driver.WalkAsync(StoragePaths.RepositoriesRoot, cancellationToken).ConfigureAwait(false))
+        foreach (var entry in await repositories.ConfigureAwait(false))
         {
             inventory.Add(entry);
-            if (++seen % 4096 == 0)
-            {
-                progress?.Report(new GcProgress("scanning repositories", seen, null));
-            }
         }
-        progress?.Report(new GcProgress("scanning repositories", seen, seen));
+        progress?.Report(new GcProgress("scanning", seen, seen));
         return inventory;
+    }
+
+    /// <summary>
+    /// Every object under <paramref name="root"/>: the tree is split by listing its first two levels (where
+    /// neither layout keeps objects of interest), then each subtree is walked, several at a time.
+    /// </summary>
+    private static async Task<List<StorageEntry>> WalkTreeAsync(IStorageDriver driver, string root, int concurrency, Action<int> seen, CancellationToken cancellationToken)
+    {
+        List<string> subtrees = [root];
+        for (var depth = 0; depth < 2 && subtrees.Count < concurrency * 4; depth++)
+        {
+            var next = new List<string>();
+            foreach (var dir in subtrees)
+            {
+                try
+                {
+                    next.AddRange(await driver.ListAsync(dir, cancellationToken).ConfigureAwait(false));
+                }
+                catch (PathNotFoundException)
+                {
+                }
+            }
+            subtrees = next;
+        }
+        var results = new List<StorageEntry>[subtrees.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, subtrees.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, concurrency), CancellationToken = cancellationToken }, async (i, ct) =>
+            {
+                var list = new List<StorageEntry>();
+                await foreach (var entry in driver.WalkAsync(subtrees[i], ct).ConfigureAwait(false))
+                {
+                    list.Add(entry);
+                }
+                results[i] = list;
+                seen(list.Count);
+            }).ConfigureAwait(false);
+        return [.. results.SelectMany(r => r)];
     }
 
     private void Add(StorageEntry entry)
@@ -89,25 +135,26 @@ internal sealed class StorageInventory
             repo = new RepositoryInventory(o.Repository);
             Repositories.Add(o.Repository, repo);
         }
+        var confirmed = entry.ModifiedAt != DateTimeOffset.MinValue;
         switch (o.Kind)
         {
             case RepositoryObjectKind.LayerLink:
                 repo.Layers.Add(o.Digest);
-                AddLink(new LinkRecord(o.Repository, GcLinkKinds.Layer, o.Digest, entry.Path));
+                AddLink(new LinkRecord(o.Repository, GcLinkKinds.Layer, o.Digest, entry.Path, confirmed));
                 break;
             case RepositoryObjectKind.RevisionLink:
                 repo.Revisions.Add(o.Digest);
-                AddLink(new LinkRecord(o.Repository, GcLinkKinds.Revision, o.Digest, entry.Path));
+                AddLink(new LinkRecord(o.Repository, GcLinkKinds.Revision, o.Digest, entry.Path, confirmed));
                 break;
             case RepositoryObjectKind.TagCurrentLink:
                 repo.Tags.Add(o.Tag!);
                 break;
             case RepositoryObjectKind.TagIndexLink:
-                AddLink(new LinkRecord(o.Repository, GcLinkKinds.TagIndex, o.Digest, entry.Path));
+                AddLink(new LinkRecord(o.Repository, GcLinkKinds.TagIndex, o.Digest, entry.Path, confirmed));
                 break;
             case RepositoryObjectKind.ReferrerLink:
                 repo.ReferrerLinks.Add((o.Subject, o.Digest));
-                AddLink(new LinkRecord(o.Repository, GcLinkKinds.Referrer, o.Digest, entry.Path));
+                AddLink(new LinkRecord(o.Repository, GcLinkKinds.Referrer, o.Digest, entry.Path, confirmed));
                 break;
             case RepositoryObjectKind.UploadObject:
                 if (!repo.Uploads.TryGetValue(o.UploadId!, out var upload))
@@ -142,4 +189,168 @@ internal static class GcLinkKinds
     public const string Revision = "revision";
     public const string TagIndex = "tag-index";
     public const string Referrer = "referrer";
+}
+
+/// <summary>
+/// The listing scan for local filesystems. Link files are not opened: a link's directory name is its
+/// digest, so a listing of <c>_layers/sha256</c> names every layer link of a repository. The entries it
+/// yields for links are the link paths with no size or time; blob data and upload files are stat'ed.
+/// </summary>
+internal sealed class ListingScan(IStorageDriver driver, int concurrency, Action<int> seen, CancellationToken cancellationToken)
+{
+    private ParallelOptions Parallelism => new() { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken };
+
+    private async Task<IReadOnlyList<string>> NamesAsync(string path)
+    {
+        try
+        {
+            return [.. (await driver.ListAsync(path, cancellationToken).ConfigureAwait(false)).Select(StoragePath.FileName)];
+        }
+        catch (PathNotFoundException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>A link known only from its directory's name (no time: unconfirmed, see <see cref="LinkRecord.Confirmed"/>).</summary>
+    private static StorageEntry Link(string path) => new(path, 0, DateTimeOffset.MinValue, false);
+
+    public async Task<List<StorageEntry>> BlobsAsync()
+    {
+        var prefixes = new List<(string Algorithm, string Prefix)>();
+        foreach (var algorithm in await NamesAsync(StoragePaths.BlobsRoot).ConfigureAwait(false))
+        {
+            prefixes.AddRange((await NamesAsync(StoragePaths.BlobAlgorithmDirectory(algorithm)).ConfigureAwait(false)).Select(p => (algorithm, p)));
+        }
+        var result = new List<StorageEntry>();
+        await Parallel.ForEachAsync(prefixes, Parallelism, async (prefix, _) =>
+        {
+            var found = new List<StorageEntry>();
+            foreach (var hex in await NamesAsync($"{StoragePaths.BlobAlgorithmDirectory(prefix.Algorithm)}/{prefix.Prefix}").ConfigureAwait(false))
+            {
+                if (StoragePaths.TryParseDigestDirectory(prefix.Algorithm, hex, out var digest) && hex.StartsWith(prefix.Prefix, StringComparison.Ordinal))
+                {
+                    try
+                    {
+                        found.Add(await driver.StatAsync(StoragePaths.BlobData(digest), cancellationToken).ConfigureAwait(false));
+                    }
+                    catch (PathNotFoundException)
+                    {
+                    }
+                }
+            }
+            lock (result)
+            {
+                result.AddRange(found);
+            }
+            seen(found.Count);
+        }).ConfigureAwait(false);
+        return result;
+    }
+
+    public async Task<List<StorageEntry>> RepositoriesAsync()
+    {
+        // Breadth first: every directory whose children start with '_' is a repository; the others are name parts.
+        var repositories = new List<(string Name, IReadOnlyList<string> Children)>();
+        List<(string Path, string Name)> level = [(StoragePaths.RepositoriesRoot, "")];
+        while (level.Count > 0)
+        {
+            var next = new List<(string Path, string Name)>();
+            await Parallel.ForEachAsync(level, Parallelism, async (dir, _) =>
+            {
+                var children = await NamesAsync(dir.Path).ConfigureAwait(false);
+                lock (next)
+                {
+                    if (dir.Name.Length > 0 && children.Any(c => c.StartsWith('_')))
+                    {
+                        repositories.Add((dir.Name, children));
+                    }
+                    next.AddRange(children.Where(c => !c.StartsWith('_')).Select(c => (dir.Path + "/" + c, dir.Name.Length == 0 ? c : dir.Name + "/" + c)));
+                }
+            }).ConfigureAwait(false);
+            level = next;
+        }
+        var result = new List<StorageEntry>();
+        await Parallel.ForEachAsync(repositories, Parallelism, async (repository, _) =>
+        {
+            var found = await RepositoryAsync(repository.Name, repository.Children).ConfigureAwait(false);
+            lock (result)
+            {
+                result.AddRange(found);
+            }
+            seen(found.Count);
+        }).ConfigureAwait(false);
+        return result;
+    }
+
+    private async Task<List<StorageEntry>> RepositoryAsync(string name, IReadOnlyList<string> children)
+    {
+        var found = new List<StorageEntry>();
+        async Task DigestDirectoriesAsync(string directory, Func<Digest, string> linkPath)
+        {
+            foreach (var algorithm in await NamesAsync(directory).ConfigureAwait(false))
+            {
+                foreach (var hex in await NamesAsync(directory + "/" + algorithm).ConfigureAwait(false))
+                {
+                    if (StoragePaths.TryParseDigestDirectory(algorithm, hex, out var digest))
+                    {
+                        found.Add(Link(linkPath(digest)));
+                    }
+                }
+            }
+        }
+        if (children.Contains(StoragePaths.LayersDirName))
+        {
+            await DigestDirectoriesAsync(StoragePaths.LayersDirectory(name), d => StoragePaths.LayerLink(name, d)).ConfigureAwait(false);
+        }
+        if (children.Contains(StoragePaths.ManifestsDirName))
+        {
+            // Revisions decide what is marked, so each link is stat'ed: Distribution's manifest DELETE removes the
+            // link file and leaves its directory. Other links only matter when they are deleted, and are checked then.
+            var revisions = found.Count;
+            await DigestDirectoriesAsync(StoragePaths.RevisionsDirectory(name), d => StoragePaths.RevisionLink(name, d)).ConfigureAwait(false);
+            for (var i = found.Count - 1; i >= revisions; i--)
+            {
+                try
+                {
+                    found[i] = await driver.StatAsync(found[i].Path, cancellationToken).ConfigureAwait(false);
+                }
+                catch (PathNotFoundException)
+                {
+                    found.RemoveAt(i);
+                }
+            }
+            foreach (var tag in await NamesAsync(StoragePaths.TagsDirectory(name)).ConfigureAwait(false))
+            {
+                // current/link is read later anyway; a tag without one reads as missing and is ignored there.
+                found.Add(Link(StoragePaths.TagCurrentLink(name, tag)));
+                await DigestDirectoriesAsync(StoragePaths.TagIndexDirectory(name, tag), d => StoragePaths.TagIndexLink(name, tag, d)).ConfigureAwait(false);
+            }
+        }
+        if (children.Contains(StoragePaths.ReferrersDirName))
+        {
+            var root = StoragePaths.Repository(name) + "/" + StoragePaths.ReferrersDirName;
+            foreach (var algorithm in await NamesAsync(root).ConfigureAwait(false))
+            {
+                foreach (var hex in await NamesAsync(root + "/" + algorithm).ConfigureAwait(false))
+                {
+                    if (StoragePaths.TryParseDigestDirectory(algorithm, hex, out var subject))
+                    {
+                        await DigestDirectoriesAsync(StoragePaths.ReferrersDirectory(name, subject), d => StoragePaths.ReferrerLink(name, subject, d)).ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+        if (children.Contains(StoragePaths.UploadsDirName))
+        {
+            foreach (var id in await NamesAsync(StoragePaths.UploadsDirectory(name)).ConfigureAwait(false))
+            {
+                await foreach (var entry in driver.WalkAsync(StoragePaths.UploadDirectory(name, id), cancellationToken).ConfigureAwait(false))
+                {
+                    found.Add(entry);
+                }
+            }
+        }
+        return found;
+    }
 }
