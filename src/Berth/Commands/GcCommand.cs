@@ -65,6 +65,10 @@ internal static class GcCommand
                 await Console.Error.WriteLineAsync($"berth gc: storage root {root} does not exist").ConfigureAwait(false);
                 return 2;
             }
+            // Collection is bound by storage latency, and filesystem calls block their thread: give the pool
+            // enough threads up front for the parallel walks and reads instead of letting it grow slowly.
+            ThreadPool.GetMinThreads(out var workers, out var io);
+            ThreadPool.SetMinThreads(Math.Max(workers, 2 * options.Concurrency), io);
             var driver = new FileSystemDriver(root);
             GcReport report;
             try
