@@ -435,3 +435,63 @@ public sealed class MarkSweepTests
         await Assert.ThrowsAsync<GcAbortedException>(() => GcAsync());
     }
 }
+
+/// <summary>The listing scan (local filesystems) and the walking scan (object stores) see the same storage alike.</summary>
+public sealed class ScanStrategyTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("berth-gc-scan-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public async Task ListingAndWalking_GiveTheSameReport()
+    {
+        var past = new ShiftedTimeProvider();
+        past.Advance(TimeSpan.FromHours(-2));
+        var fs = new Berth.Storage.FileSystem.FileSystemDriver(_root, syncToDisk: false);
+        var registry = new CoreRegistry(fs, past);
+        var shared = Blob.Random();
+        var old = await registry.PushImageAsync("g/sub/app", "v1", Manifests.Config("old"), [shared, Blob.Random()]);
+        await registry.PushImageAsync("g/sub/app", "v1", Manifests.Config("new"), [shared, Blob.Random()]);
+        var amd = await registry.PushImageAsync("g/multi", null, Manifests.Config("amd"), [Blob.Random()]);
+        await registry.PutManifestAsync("g/multi", "1", Manifests.Index([amd]));
+        var sigConfig = Manifests.Config("sig");
+        var sig = Blob.Random();
+        await registry.EnsureBlobAsync("g/sub/app", sigConfig);
+        await registry.EnsureBlobAsync("g/sub/app", sig);
+        await registry.PutManifestAsync("g/sub/app", null, Manifests.Image(sigConfig, [sig], old));
+        await registry.EnsureBlobAsync("top", Blob.Random());
+        var upload = await registry.Uploads.StartAsync("top");
+        await registry.Uploads.AppendAsync("top", upload, new MemoryStream(new byte[10]), null);
+        await fs.PutContentAsync(StoragePaths.TagCurrentLink("broken", "x"), "nonsense"u8.ToArray());
+        await fs.PutContentAsync(StoragePaths.RevisionDirectory("g/sub/app", Blob.Random().Digest) + "/leftover", Array.Empty<byte>());
+        // Distribution's DELETEs remove link files and leave their directories.
+        var deleted = await registry.PushImageAsync("g/sub/app", "gone", Manifests.Config("gone"), [Blob.Random()]);
+        await fs.DeleteAsync(StoragePaths.TagDirectory("g/sub/app", "gone"));
+        await fs.DeleteAsync(StoragePaths.RevisionLink("g/sub/app", deleted.Digest));
+        var unlinked = Blob.Random();
+        await registry.EnsureBlobAsync("top", unlinked);
+        await fs.DeleteAsync(StoragePaths.LayerLink("top", unlinked.Digest));
+        var vanished = Blob.Random();
+        await registry.EnsureBlobAsync("top", vanished);
+        await fs.DeleteAsync(StoragePaths.LayerLink("top", vanished.Digest));
+        await fs.DeleteAsync(StoragePaths.BlobDirectory(vanished.Digest));
+
+        foreach (var untagged in new[] { false, true })
+        {
+            var options = new GcOptions { DeleteUntagged = untagged, Grace = TimeSpan.Zero, UploadAge = TimeSpan.Zero };
+            var listing = await new GarbageCollector(fs, options).RunAsync();
+            var walking = await new GarbageCollector(new DelegatingDriver(fs), options).RunAsync();
+            Assert.Equal(walking.Blobs, listing.Blobs);
+            Assert.Equal(walking.Manifests, listing.Manifests);
+            Assert.Equal(walking.Links.Select(l => (l.Kind, l.Path)), listing.Links.Select(l => (l.Kind, l.Path)));
+            Assert.Equal(walking.Uploads.Select(u => (u.Repository, u.Id)), listing.Uploads.Select(u => (u.Repository, u.Id)));
+            Assert.Equal(walking.Findings, listing.Findings);
+            Assert.Contains(deleted.Digest, listing.Blobs.Select(b => b.Digest));
+            Assert.Contains(unlinked.Digest, listing.Blobs.Select(b => b.Digest));
+            Assert.DoesNotContain(listing.Links, l => l.Digest == unlinked.Digest);
+            Assert.Single(listing.Uploads);
+            Assert.Equal("tag-link-invalid", Assert.Single(listing.Findings).Class);
+        }
+    }
+}
