@@ -113,7 +113,7 @@ internal static class GcCommand
             .StartAsync(async context =>
             {
                 var tasks = new Dictionary<string, ProgressTask>(StringComparer.Ordinal);
-                var progress = new Progress<GcProgress>(p =>
+                var progress = new SynchronousProgress(p =>
                 {
                     lock (tasks)
                     {
@@ -138,6 +138,12 @@ internal static class GcCommand
                 report = await collector.RunAsync(progress, cancellationToken).ConfigureAwait(false);
             }).ConfigureAwait(false);
         return report!;
+    }
+
+    /// <summary>Applies each report at once, in order (<see cref="Progress{T}"/> would post them to the thread pool).</summary>
+    private sealed class SynchronousProgress(Action<GcProgress> report) : IProgress<GcProgress>
+    {
+        public void Report(GcProgress value) => report(value);
     }
 
     /// <summary>storage.filesystem.rootdirectory from a Distribution config.yml (REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY overrides, as in Distribution).</summary>
