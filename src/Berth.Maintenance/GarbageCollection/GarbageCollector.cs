@@ -55,6 +55,7 @@ public sealed class GarbageCollector(IStorageDriver driver, GcOptions options, T
                 plan.KeepAll();
             }
 
+            await plan.ListTagIndexesAsync(driver, options.Concurrency, cancellationToken).ConfigureAwait(false);
             await plan.ConfirmLinksAsync(driver, options.Concurrency, cancellationToken).ConfigureAwait(false);
 
             GcOutcome outcome;

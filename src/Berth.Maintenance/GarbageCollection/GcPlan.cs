@@ -115,6 +115,19 @@ internal sealed class GcPlan
         return kept;
     }
 
+    /// <summary>After a listing scan, lists the tag history of the repositories that lose revisions.</summary>
+    public async Task ListTagIndexesAsync(IStorageDriver driver, int concurrency, CancellationToken cancellationToken)
+    {
+        if (_inventory.TagIndexesListed)
+        {
+            return;
+        }
+        var byRepository = RevisionDeletes.SelectMany(kv => kv.Value.Select(r => (Repository: r, Digest: kv.Key)))
+            .GroupBy(x => x.Repository, StringComparer.Ordinal).ToList();
+        await Parallel.ForEachAsync(byRepository, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, concurrency), CancellationToken = cancellationToken }, async (group, ct) =>
+            await _inventory.ListTagIndexesAsync(driver, group.Key, group.Select(x => x.Digest).ToHashSet(), ct).ConfigureAwait(false)).ConfigureAwait(false);
+    }
+
     /// <summary>Checks that the links the plan removes exist, where only their directories were listed; drops the others.</summary>
     public async Task ConfirmLinksAsync(IStorageDriver driver, int concurrency, CancellationToken cancellationToken)
     {
@@ -151,10 +164,12 @@ internal sealed class GcPlan
             ? links.Where(l => l.Kind != GcLinkKinds.Layer && repositories.Contains(l.Repository))
             : [];
 
-    /// <summary>Links to deleted blob data, in any repository: layer, tag index and referrer links (and revision links of removed revisions).</summary>
+    /// <summary>Links to deleted blob data, in any repository: layer and referrer links (and the links of removed revisions).
+    /// Tag history entries go with their revision, as in Distribution; stale ones naming older deletions stay.</summary>
     public IEnumerable<LinkRecord> BlobLinks(Digest digest) =>
         _inventory.LinksByDigest.TryGetValue(digest, out var links)
-            ? links.Where(l => l.Kind != GcLinkKinds.Revision || (RevisionDeletes.TryGetValue(digest, out var r) && r.Contains(l.Repository)))
+            ? links.Where(l => l.Kind is GcLinkKinds.Layer or GcLinkKinds.Referrer
+                || (RevisionDeletes.TryGetValue(digest, out var r) && r.Contains(l.Repository)))
             : [];
 
     /// <summary>Every link the plan removes, once each.</summary>

@@ -36,12 +36,19 @@ internal sealed class GcRunLock : IAsyncDisposable
         var now = time.GetUtcNow();
         var runLock = new GcRunLock(driver, time, timings, GcJournal.NewId(now));
         await runLock.BeatAsync(cancellationToken).ConfigureAwait(false);
+        // List, then stat each: a record may vanish in between (its collection ended), which is fine.
         var others = new List<StorageEntry>();
-        await foreach (var entry in driver.WalkAsync(StoragePaths.GcRunsRoot, cancellationToken).ConfigureAwait(false))
+        foreach (var path in await driver.ListAsync(StoragePaths.GcRunsRoot, cancellationToken).ConfigureAwait(false))
         {
-            if (entry.Path != runLock._path)
+            try
             {
-                others.Add(entry);
+                if (path != runLock._path)
+                {
+                    others.Add(await driver.StatAsync(path, cancellationToken).ConfigureAwait(false));
+                }
+            }
+            catch (PathNotFoundException)
+            {
             }
         }
         var live = others.Where(e => time.GetUtcNow() - e.ModifiedAt < timings.RunStaleAfter).ToList();

@@ -47,6 +47,9 @@ internal sealed class StorageInventory
 
     public SortedDictionary<string, RepositoryInventory> Repositories { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>False when the scan did not list the tags' history (<c>index/</c>); <see cref="GcPlan"/> lists it where it needs it.</summary>
+    public bool TagIndexesListed { get; private set; } = true;
+
     /// <summary>Every link that names a digest (layer, revision, tag index, referrer), by that digest.</summary>
     public Dictionary<Digest, List<LinkRecord>> LinksByDigest { get; } = [];
 
@@ -64,6 +67,7 @@ internal sealed class StorageInventory
         Task<List<StorageEntry>> blobs, repositories;
         if (driver is ILocalFileAccess)
         {
+            inventory.TagIndexesListed = false;
             blobs = new ListingScan(driver, concurrency, Seen, cancellationToken).BlobsAsync();
             repositories = new ListingScan(driver, concurrency, Seen, cancellationToken).RepositoriesAsync();
         }
@@ -172,6 +176,45 @@ internal sealed class StorageInventory
         }
     }
 
+    /// <summary>Adds the tag history links of one repository that name <paramref name="digests"/> (after a listing scan).</summary>
+    public async Task ListTagIndexesAsync(IStorageDriver driver, string repository, IReadOnlySet<Digest> digests, CancellationToken cancellationToken)
+    {
+        foreach (var tag in Repositories[repository].Tags)
+        {
+            IReadOnlyList<string> algorithms;
+            try
+            {
+                algorithms = await driver.ListAsync(StoragePaths.TagIndexDirectory(repository, tag), cancellationToken).ConfigureAwait(false);
+            }
+            catch (PathNotFoundException)
+            {
+                continue;
+            }
+            foreach (var algorithmPath in algorithms)
+            {
+                IReadOnlyList<string> entries;
+                try
+                {
+                    entries = await driver.ListAsync(algorithmPath, cancellationToken).ConfigureAwait(false);
+                }
+                catch (PathNotFoundException)
+                {
+                    continue;
+                }
+                foreach (var entry in entries)
+                {
+                    if (StoragePaths.TryParseDigestDirectory(StoragePath.FileName(algorithmPath), StoragePath.FileName(entry), out var digest) && digests.Contains(digest))
+                    {
+                        lock (LinksByDigest)
+                        {
+                            AddLink(new LinkRecord(repository, GcLinkKinds.TagIndex, digest, StoragePaths.TagIndexLink(repository, tag, digest), Confirmed: false));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     private void AddLink(LinkRecord link)
     {
         if (!LinksByDigest.TryGetValue(link.Digest, out var list))
@@ -214,6 +257,38 @@ internal sealed class ListingScan(IStorageDriver driver, int concurrency, Action
 
     /// <summary>A link known only from its directory's name (no time: unconfirmed, see <see cref="LinkRecord.Confirmed"/>).</summary>
     private static StorageEntry Link(string path) => new(path, 0, DateTimeOffset.MinValue, false);
+
+    /// <summary>Every file under a directory, by listing and stat'ing (an upload may finish, and its files vanish, meanwhile).</summary>
+    private async Task FilesAsync(string directory, List<StorageEntry> found)
+    {
+        IReadOnlyList<string> children;
+        try
+        {
+            children = await driver.ListAsync(directory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PathNotFoundException)
+        {
+            return;
+        }
+        foreach (var child in children)
+        {
+            try
+            {
+                var entry = await driver.StatAsync(child, cancellationToken).ConfigureAwait(false);
+                if (entry.IsDirectory)
+                {
+                    await FilesAsync(child, found).ConfigureAwait(false);
+                }
+                else
+                {
+                    found.Add(entry);
+                }
+            }
+            catch (PathNotFoundException)
+            {
+            }
+        }
+    }
 
     public async Task<List<StorageEntry>> BlobsAsync()
     {
@@ -320,12 +395,9 @@ internal sealed class ListingScan(IStorageDriver driver, int concurrency, Action
                     found.RemoveAt(i);
                 }
             }
-            foreach (var tag in await NamesAsync(StoragePaths.TagsDirectory(name)).ConfigureAwait(false))
-            {
-                // current/link is read later anyway; a tag without one reads as missing and is ignored there.
-                found.Add(Link(StoragePaths.TagCurrentLink(name, tag)));
-                await DigestDirectoriesAsync(StoragePaths.TagIndexDirectory(name, tag), d => StoragePaths.TagIndexLink(name, tag, d)).ConfigureAwait(false);
-            }
+            // current/link is read later anyway (a tag without one reads as missing and is ignored there); the
+            // tags' history is only needed where revisions are removed, and is listed then.
+            found.AddRange((await NamesAsync(StoragePaths.TagsDirectory(name)).ConfigureAwait(false)).Select(tag => Link(StoragePaths.TagCurrentLink(name, tag))));
         }
         if (children.Contains(StoragePaths.ReferrersDirName))
         {
@@ -345,10 +417,7 @@ internal sealed class ListingScan(IStorageDriver driver, int concurrency, Action
         {
             foreach (var id in await NamesAsync(StoragePaths.UploadsDirectory(name)).ConfigureAwait(false))
             {
-                await foreach (var entry in driver.WalkAsync(StoragePaths.UploadDirectory(name, id), cancellationToken).ConfigureAwait(false))
-                {
-                    found.Add(entry);
-                }
+                await FilesAsync(StoragePaths.UploadDirectory(name, id), found).ConfigureAwait(false);
             }
         }
         return found;
