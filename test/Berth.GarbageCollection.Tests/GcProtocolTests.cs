@@ -143,20 +143,32 @@ public sealed class GcProtocolTests
     {
         var (manifest, layer) = await StageImageAsync("app");
         _time.Advance(TimeSpan.FromHours(2));
-        var pushed = false;
+        // Tombstones are written in parallel: hold them all until the push is done.
+        var pushed = 0;
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var collectorView = new HookDriver(_driver)
         {
             Before = async (op, path) =>
             {
-                if (op == "put" && path.StartsWith(StoragePaths.GcTombstonesRoot, StringComparison.Ordinal) && !pushed)
+                if (op == "put" && path.StartsWith(StoragePaths.GcTombstonesRoot, StringComparison.Ordinal))
                 {
-                    pushed = true;
-                    await _registry.PutManifestAsync("app", "v1", manifest);
+                    if (Interlocked.Exchange(ref pushed, 1) == 0)
+                    {
+                        try
+                        {
+                            await _registry.PutManifestAsync("app", "v1", manifest);
+                        }
+                        finally
+                        {
+                            gate.SetResult();
+                        }
+                    }
+                    await gate.Task;
                 }
             },
         };
         var report = await new GarbageCollector(collectorView, new GcOptions { DryRun = false, Grace = TimeSpan.Zero }, _time).RunAsync();
-        Assert.True(pushed);
+        Assert.Equal(1, pushed);
         Assert.Empty(report.Blobs);
         Assert.Equal(2, report.Summary.KeptByJournal);
         Assert.Null(await _registry.PullProblemAsync("app", "v1"));
