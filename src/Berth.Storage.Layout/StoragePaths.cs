@@ -17,6 +17,9 @@ namespace Berth.Storage.Layout;
 ///     instances/&lt;instance id&gt;                                (Berth) heartbeat of a running server
 ///     quarantine/&lt;id&gt;/journal.json                            (Berth) what doctor moved, from where
 ///     quarantine/&lt;id&gt;/objects/&lt;original path&gt;                 (Berth) the moved objects, byte for byte
+///     gc/tombstones/&lt;alg&gt;/&lt;hex&gt;                              (Berth) blobs a collection is about to delete
+///     gc/journal/&lt;yyyyMMddHH&gt;/&lt;time-sortable id&gt;              (Berth) digests a write is about to rely on
+///     gc/runs/&lt;id&gt;                                             (Berth) running collections, with heartbeat
 /// </code>
 /// A link file holds "sha256:&lt;hex&gt;" with no newline, exactly as Distribution writes it.
 /// </summary>
@@ -28,6 +31,10 @@ public static class StoragePaths
     public const string BerthRoot = Root + "/berth";
     public const string QuarantineRoot = BerthRoot + "/quarantine";
     public const string InstancesRoot = BerthRoot + "/instances";
+    public const string GcRoot = BerthRoot + "/gc";
+    public const string GcTombstonesRoot = GcRoot + "/tombstones";
+    public const string GcJournalRoot = GcRoot + "/journal";
+    public const string GcRunsRoot = GcRoot + "/runs";
 
     public const string LayersDirName = "_layers";
     public const string ManifestsDirName = "_manifests";
@@ -79,6 +86,61 @@ public static class StoragePaths
     public static string ReferrerDirectory(string name, Digest subject, Digest referrer) => $"{ReferrersDirectory(name, subject)}/{referrer.Algorithm}/{referrer.Hex}";
 
     public static string ReferrerLink(string name, Digest subject, Digest referrer) => ReferrerDirectory(name, subject, referrer) + "/link";
+
+    public static string GcTombstonesDirectory(string algorithm) => $"{GcTombstonesRoot}/{algorithm}";
+
+    public static string GcTombstone(Digest digest) => $"{GcTombstonesDirectory(digest.Algorithm)}/{digest.Hex}";
+
+    public static string GcJournalBucket(string bucket) => $"{GcJournalRoot}/{bucket}";
+
+    public static string GcJournalEntry(string bucket, string id) => $"{GcJournalBucket(bucket)}/{id}";
+
+    public static string GcRun(string id) => $"{GcRunsRoot}/{id}";
+
+    /// <summary>
+    /// Recognises an object under <see cref="RepositoriesRoot"/> (as a walk yields it): the repository is every
+    /// segment before the first one that starts with '_' (names never do). False for anything else.
+    /// </summary>
+    public static bool TryParseRepositoryObject(string path, out WalkedObject parsed)
+    {
+        parsed = default;
+        if (!path.StartsWith(RepositoriesRoot + "/", StringComparison.Ordinal))
+        {
+            return false;
+        }
+        var parts = path[(RepositoriesRoot.Length + 1)..].Split('/');
+        var i = Array.FindIndex(parts, p => p.StartsWith('_'));
+        if (i <= 0)
+        {
+            return false;
+        }
+        var name = string.Join('/', parts, 0, i);
+        var rest = parts.AsSpan(i + 1);
+        switch (parts[i])
+        {
+            case LayersDirName when rest.Length == 3 && rest[2] == "link" && TryParseDigestDirectory(rest[0], rest[1], out var layer):
+                parsed = new WalkedObject(WalkedObjectKind.LayerLink, name, layer);
+                return true;
+            case ManifestsDirName when rest.Length == 4 && rest[0] == "revisions" && rest[3] == "link" && TryParseDigestDirectory(rest[1], rest[2], out var revision):
+                parsed = new WalkedObject(WalkedObjectKind.RevisionLink, name, revision);
+                return true;
+            case ManifestsDirName when rest.Length == 4 && rest[0] == "tags" && rest[2] == "current" && rest[3] == "link":
+                parsed = new WalkedObject(WalkedObjectKind.TagCurrentLink, name, default, Tag: rest[1]);
+                return true;
+            case ManifestsDirName when rest.Length == 6 && rest[0] == "tags" && rest[2] == "index" && rest[5] == "link" && TryParseDigestDirectory(rest[3], rest[4], out var indexed):
+                parsed = new WalkedObject(WalkedObjectKind.TagIndexLink, name, indexed, Tag: rest[1]);
+                return true;
+            case UploadsDirName when rest.Length >= 2:
+                parsed = new WalkedObject(WalkedObjectKind.UploadObject, name, default, UploadId: rest[0]);
+                return true;
+            case ReferrersDirName when rest.Length == 5 && rest[4] == "link" && TryParseDigestDirectory(rest[0], rest[1], out var subject)
+                && TryParseDigestDirectory(rest[2], rest[3], out var referrer):
+                parsed = new WalkedObject(WalkedObjectKind.ReferrerLink, name, referrer, Subject: subject);
+                return true;
+            default:
+                return false;
+        }
+    }
 
     /// <summary>Recovers a digest from a "&lt;alg&gt;/&lt;hex&gt;/link" or "&lt;alg&gt;/&lt;xx&gt;/&lt;hex&gt;/data" path tail.</summary>
     public static bool TryParseDigestDirectory(string algorithm, string hex, out Digest digest) =>
@@ -174,3 +236,21 @@ public enum RepositoryObjectKind
 /// <summary>A parsed repository object path. <see cref="PathDigest"/> is the digest the folder names spell,
 /// null when they do not spell a valid one (<see cref="PathDigestText"/> then holds what they say).</summary>
 public readonly record struct RepositoryObject(RepositoryObjectKind Kind, string? Tag, Digest? PathDigest, string? PathDigestText);
+
+/// <summary>The kinds of object a walk of a repository yields, as <see cref="StoragePaths.TryParseRepositoryObject"/> reads them (used by GC).</summary>
+public enum WalkedObjectKind
+{
+    LayerLink,
+    RevisionLink,
+    TagCurrentLink,
+    TagIndexLink,
+    ReferrerLink,
+
+    /// <summary>Any file of an upload session (data, startedat, hash states).</summary>
+    UploadObject,
+}
+
+/// <summary>A parsed walked object: <see cref="Digest"/> is the digest the path names (for a referrer link,
+/// the referrer; <see cref="Subject"/> is its subject).</summary>
+public readonly record struct WalkedObject(WalkedObjectKind Kind, string Repository, Digest Digest,
+    string? Tag = null, Digest Subject = default, string? UploadId = null);

@@ -7,4 +7,5 @@ root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(LogsCommand.Create());
 root.Subcommands.Add(CheckCommand.Create());
 root.Subcommands.Add(VersionCommand.Create());
+root.Subcommands.Add(GcCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

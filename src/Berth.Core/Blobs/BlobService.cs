@@ -1,3 +1,4 @@
+using Berth.Core.Gc;
 using Berth.Storage;
 using Berth.Storage.Layout;
 
@@ -6,8 +7,11 @@ namespace Berth.Core.Blobs;
 public sealed record BlobInfo(Digest Digest, long Size);
 
 /// <summary>Content-addressed blobs and the links that give a repository access to them.</summary>
-public sealed class BlobService(IStorageDriver driver)
+public sealed class BlobService(IStorageDriver driver, GcFence? fence = null)
 {
+    /// <summary>The registry's side of the online garbage-collection protocol (see <see cref="GcProtocol"/>).</summary>
+    public GcFence Fence { get; } = fence ?? new GcFence(driver);
+
     /// <summary>Size of the blob's data, or null when the data does not exist.</summary>
     public async Task<long?> StatDataAsync(Digest digest, CancellationToken cancellationToken = default)
     {
@@ -38,7 +42,8 @@ public sealed class BlobService(IStorageDriver driver)
     public async Task<BlobInfo> StatAsync(string repository, Digest digest, CancellationToken cancellationToken = default)
     {
         if (await IsLinkedAsync(repository, digest, cancellationToken).ConfigureAwait(false)
-            && await StatDataAsync(digest, cancellationToken).ConfigureAwait(false) is { } size)
+            && await StatDataAsync(digest, cancellationToken).ConfigureAwait(false) is { } size
+            && !await Fence.IsTombstonedAsync(digest, cancellationToken).ConfigureAwait(false))
         {
             return new BlobInfo(digest, size);
         }
@@ -57,7 +62,8 @@ public sealed class BlobService(IStorageDriver driver)
     /// <summary>Links a blob of another repository into this one, when that repository has it.</summary>
     public async Task<BlobInfo?> TryMountAsync(string repository, string from, Digest digest, CancellationToken cancellationToken = default)
     {
-        if (!await IsLinkedAsync(from, digest, cancellationToken).ConfigureAwait(false))
+        if (!await IsLinkedAsync(from, digest, cancellationToken).ConfigureAwait(false)
+            || !await Fence.TryAdmitMountAsync(repository, digest, cancellationToken).ConfigureAwait(false))
         {
             return null;
         }

@@ -93,12 +93,16 @@ public sealed partial class ManifestService(IStorageDriver driver, BlobService b
         {
             throw new RegistryException(RegistryErrorCode.ManifestInvalid, "manifest invalid", new { reason = e.Message });
         }
+        // Online GC (see GcProtocol): announce what this PUT relies on before checking any of it.
+        var admission = await blobs.Fence.AdmitManifestAsync(repository,
+            [digest, .. manifest.RequiredBlobs.Select(b => b.Digest), .. manifest.Manifests.Select(m => m.Digest)], cancellationToken).ConfigureAwait(false);
         await VerifyReferencesAsync(repository, manifest, cancellationToken).ConfigureAwait(false);
 
         if (await blobs.StatDataAsync(digest, cancellationToken).ConfigureAwait(false) != content.Length)
         {
             await driver.PutContentAsync(StoragePaths.BlobData(digest), content, cancellationToken).ConfigureAwait(false);
         }
+        admission.ThrowIfExpired();
         await LinkFile.WriteAsync(driver, StoragePaths.RevisionLink(repository, digest), digest, cancellationToken).ConfigureAwait(false);
         if (manifest.Subject is { } subject)
         {
@@ -107,6 +111,7 @@ public sealed partial class ManifestService(IStorageDriver driver, BlobService b
         if (reference.Tag is { } tag)
         {
             await LinkFile.WriteAsync(driver, StoragePaths.TagIndexLink(repository, tag, digest), digest, cancellationToken).ConfigureAwait(false);
+            admission.ThrowIfExpired();
             await LinkFile.WriteAsync(driver, StoragePaths.TagCurrentLink(repository, tag), digest, cancellationToken).ConfigureAwait(false);
         }
         return new ManifestPutResult(digest, manifest.Subject?.Digest);

@@ -170,6 +170,15 @@ public sealed class UploadService(IStorageDriver driver, BlobService blobs, Time
             throw new RegistryException(RegistryErrorCode.DigestInvalid, "provided digest did not match uploaded content",
                 new { expected = expected.ToString(), actual = actual.ToString(), size });
         }
+        try
+        {
+            await blobs.Fence.AdmitUploadAsync(repository, expected, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RegistryException)
+        {
+            await TryDeleteAsync(StoragePaths.UploadDirectory(repository, id)).ConfigureAwait(false);
+            throw;
+        }
         if (await blobs.StatDataAsync(expected, cancellationToken).ConfigureAwait(false) is null)
         {
             await driver.MoveAsync(dataPath, StoragePaths.BlobData(expected), cancellationToken).ConfigureAwait(false);

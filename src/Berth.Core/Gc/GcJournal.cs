@@ -1,0 +1,194 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Berth.Storage;
+using Berth.Storage.Layout;
+
+namespace Berth.Core.Gc;
+
+/// <summary>What a journal entry announces: a write in <see cref="Repository"/> is about to rely on these digests.</summary>
+public sealed record GcJournalEntry(string Repository, string Kind, IReadOnlyList<Digest> Digests)
+{
+    public const string ManifestKind = "manifest";
+    public const string UploadKind = "upload";
+    public const string MountKind = "mount";
+}
+
+/// <summary>Entries read back by a collector, and the ones that could not be read.</summary>
+public sealed record GcJournalRead(IReadOnlyList<GcJournalEntry> Entries, IReadOnlyList<string> Unreadable, IReadOnlyList<string> Foreign);
+
+/// <summary>
+/// The journal of <see cref="GcProtocol"/>: one small object per write, under an hour bucket
+/// (<c>berth/gc/journal/2026120413/20261204T131502.1234567Z-&lt;random&gt;</c>), so that a collector lists
+/// only the hours its window covers and prunes whole hours with one delete each.
+/// </summary>
+public static class GcJournal
+{
+    private const string BucketFormat = "yyyyMMddHH";
+    private const string TimeFormat = "yyyyMMdd'T'HHmmss.fffffff'Z'";
+    private const int TimeLength = 24;
+
+    public static string Bucket(DateTimeOffset time) => time.UtcDateTime.ToString(BucketFormat, CultureInfo.InvariantCulture);
+
+    public static string NewId(DateTimeOffset time) =>
+        time.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+
+    public static bool TryParseIdTime(string id, out DateTimeOffset time)
+    {
+        time = default;
+        return id.Length > TimeLength && id[TimeLength] == '-'
+            && DateTimeOffset.TryParseExact(id.AsSpan(0, TimeLength), TimeFormat, CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time);
+    }
+
+    public static bool TryParseBucket(string bucket, out DateTimeOffset start)
+    {
+        start = default;
+        return bucket.Length == BucketFormat.Length
+            && DateTimeOffset.TryParseExact(bucket, BucketFormat, CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out start);
+    }
+
+    /// <summary>Writes an entry stamped with <paramref name="now"/> (take it before calling).</summary>
+    public static Task AppendAsync(IStorageDriver driver, DateTimeOffset now, GcJournalEntry entry, CancellationToken cancellationToken = default) =>
+        driver.PutContentAsync(StoragePaths.GcJournalEntry(Bucket(now), NewId(now)), Encode(entry), cancellationToken);
+
+    public static byte[] Encode(GcJournalEntry entry)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("repository", entry.Repository);
+            w.WriteString("kind", entry.Kind);
+            w.WriteStartArray("digests");
+            foreach (var d in entry.Digests)
+            {
+                w.WriteStringValue(d.ToString());
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>Parses an entry; null when it is not one.</summary>
+    public static GcJournalEntry? Decode(ReadOnlySpan<byte> content)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(content);
+            using var doc = JsonDocument.ParseValue(ref reader);
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object
+                || !root.TryGetProperty("repository", out var repository) || repository.ValueKind != JsonValueKind.String
+                || !root.TryGetProperty("digests", out var digests) || digests.ValueKind != JsonValueKind.Array)
+            {
+                return null;
+            }
+            var list = new List<Digest>();
+            foreach (var d in digests.EnumerateArray())
+            {
+                if (d.ValueKind != JsonValueKind.String || !Digest.TryParse(d.GetString(), out var digest))
+                {
+                    return null;
+                }
+                list.Add(digest);
+            }
+            var kind = root.TryGetProperty("kind", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString()! : "";
+            return new GcJournalEntry(repository.GetString()!, kind, list);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Every entry stamped at or after <paramref name="since"/>, future hours included (clocks differ).
+    /// Objects whose name is not an entry id are reported as foreign; entries that cannot be parsed as unreadable.</summary>
+    public static async Task<GcJournalRead> ReadSinceAsync(IStorageDriver driver, DateTimeOffset since, int concurrency, CancellationToken cancellationToken = default)
+    {
+        var firstBucket = Bucket(since);
+        var paths = new List<string>();
+        var foreign = new List<string>();
+        foreach (var bucketPath in await ListOrEmptyAsync(driver, StoragePaths.GcJournalRoot, cancellationToken).ConfigureAwait(false))
+        {
+            var bucket = StoragePath.FileName(bucketPath);
+            if (!TryParseBucket(bucket, out _))
+            {
+                foreign.Add(bucketPath);
+                continue;
+            }
+            if (string.CompareOrdinal(bucket, firstBucket) < 0)
+            {
+                continue;
+            }
+            foreach (var entryPath in await ListOrEmptyAsync(driver, bucketPath, cancellationToken).ConfigureAwait(false))
+            {
+                if (!TryParseIdTime(StoragePath.FileName(entryPath), out var time))
+                {
+                    foreign.Add(entryPath);
+                }
+                else if (time >= since)
+                {
+                    paths.Add(entryPath);
+                }
+            }
+        }
+        var entries = new GcJournalEntry?[paths.Count];
+        var unreadable = new List<string>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, paths.Count), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            try
+            {
+                var content = await driver.GetContentAsync(paths[i], ct).ConfigureAwait(false);
+                entries[i] = Decode(content);
+                if (entries[i] is null)
+                {
+                    lock (unreadable)
+                    {
+                        unreadable.Add(paths[i]);
+                    }
+                }
+            }
+            catch (PathNotFoundException)
+            {
+                // Pruned by an earlier collector between list and read: older than any window.
+            }
+        }).ConfigureAwait(false);
+        return new GcJournalRead([.. entries.OfType<GcJournalEntry>()], unreadable, foreign);
+    }
+
+    /// <summary>Deletes whole hours that end at or before <paramref name="before"/>. Returns how many.</summary>
+    public static async Task<int> PruneBeforeAsync(IStorageDriver driver, DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        var pruned = 0;
+        foreach (var bucketPath in await ListOrEmptyAsync(driver, StoragePaths.GcJournalRoot, cancellationToken).ConfigureAwait(false))
+        {
+            if (TryParseBucket(StoragePath.FileName(bucketPath), out var start) && start.AddHours(1) <= before)
+            {
+                try
+                {
+                    await driver.DeleteAsync(bucketPath, cancellationToken).ConfigureAwait(false);
+                    pruned++;
+                }
+                catch (PathNotFoundException)
+                {
+                }
+            }
+        }
+        return pruned;
+    }
+
+    private static async Task<IReadOnlyList<string>> ListOrEmptyAsync(IStorageDriver driver, string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await driver.ListAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PathNotFoundException)
+        {
+            return [];
+        }
+    }
+}

@@ -1,0 +1,191 @@
+using System.CommandLine;
+using Berth.Configuration;
+using Berth.Maintenance.GarbageCollection;
+using Berth.Storage;
+using Berth.Storage.FileSystem;
+using Spectre.Console;
+using YamlDotNet.RepresentationModel;
+
+namespace Berth.Commands;
+
+/// <summary><c>berth gc</c>: mark and sweep, a dry run unless <c>--delete</c>. Exit 0 clean, 1 error findings, 2 could not run.</summary>
+internal static class GcCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string?>("--data") { Description = "Filesystem storage root holding docker/registry/v2." };
+        var config = new Option<string?>("--config") { Description = "A Distribution config.yml; its storage.filesystem.rootdirectory is used (--data wins)." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Only report what would be deleted and the bytes freed (the default)." };
+        var delete = new Option<bool>("--delete") { Description = "Delete. Safe while Berth instances push into the same storage." };
+        var deleteUntagged = new Option<bool>("--delete-untagged") { Description = "Also delete manifests no tag reaches (through indexes and referrers)." };
+        var grace = new Option<string>("--grace") { Description = "Never delete blob data younger than this (Go duration).", DefaultValueFactory = _ => "1h" };
+        var uploadAge = new Option<string>("--upload-age") { Description = "Delete upload sessions untouched for this long.", DefaultValueFactory = _ => "24h" };
+        var format = new Option<string>("--format") { Description = "text or json.", DefaultValueFactory = _ => "text" };
+        var command = new Command("gc", "Delete blobs, manifests, links and uploads nothing references (a dry run unless --delete).")
+        {
+            data, config, dryRun, delete, deleteUntagged, grace, uploadAge, format,
+        };
+        // Usage errors are exit status 2 ("could not run"), like every other reason not to run.
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            string root;
+            GcOptions options;
+            try
+            {
+                if (parse.UnmatchedTokens.Count > 0)
+                {
+                    throw new ConfigException("unexpected argument " + string.Join(' ', parse.UnmatchedTokens) + " (see berth gc --help)");
+                }
+                if (parse.GetValue(format) is not ("text" or "json"))
+                {
+                    throw new ConfigException($"--format must be text or json, not '{parse.GetValue(format)}'");
+                }
+                if (parse.GetValue(dryRun) && parse.GetValue(delete))
+                {
+                    throw new ConfigException("--dry-run and --delete contradict each other");
+                }
+                root = parse.GetValue(data) ?? (parse.GetValue(config) is { } file ? ReadRootDirectory(file)
+                    : throw new ConfigException("name the storage with --data DIR or --config FILE"));
+                options = new GcOptions
+                {
+                    DryRun = !parse.GetValue(delete),
+                    DeleteUntagged = parse.GetValue(deleteUntagged),
+                    Grace = ConfigLoader.ParseDuration(parse.GetValue(grace)!, "--grace"),
+                    UploadAge = ConfigLoader.ParseDuration(parse.GetValue(uploadAge)!, "--upload-age"),
+                };
+            }
+            catch (ConfigException e)
+            {
+                await Console.Error.WriteLineAsync("berth gc: " + e.Message).ConfigureAwait(false);
+                return 2;
+            }
+            if (!Directory.Exists(root))
+            {
+                await Console.Error.WriteLineAsync($"berth gc: storage root {root} does not exist").ConfigureAwait(false);
+                return 2;
+            }
+            // Collection is bound by storage latency, and filesystem calls block their thread: give the pool
+            // enough threads up front for the parallel walks and reads instead of letting it grow slowly.
+            ThreadPool.GetMinThreads(out var workers, out var io);
+            ThreadPool.SetMinThreads(Math.Max(workers, 2 * options.Concurrency), io);
+            var driver = new FileSystemDriver(root);
+            GcReport report;
+            try
+            {
+                report = await RunWithProgressAsync(new GarbageCollector(driver, options), cancellationToken).ConfigureAwait(false);
+            }
+            catch (GcAbortedException e)
+            {
+                await Console.Error.WriteLineAsync("berth gc: " + e.Message).ConfigureAwait(false);
+                return 2;
+            }
+            catch (Exception e) when (e is StorageException or IOException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync("berth gc: storage failed: " + e.Message).ConfigureAwait(false);
+                return 2;
+            }
+            if (parse.GetValue(format) == "json")
+            {
+                await using var stdout = Console.OpenStandardOutput();
+                GcReportWriter.WriteJson(report, stdout);
+            }
+            else
+            {
+                GcReportWriter.WriteText(report, Console.Out);
+            }
+            return report.HasErrors ? 1 : 0;
+        });
+        return command;
+    }
+
+    /// <summary>Progress on stderr, only when a person is watching.</summary>
+    private static async Task<GcReport> RunWithProgressAsync(GarbageCollector collector, CancellationToken cancellationToken)
+    {
+        if (Console.IsErrorRedirected)
+        {
+            return await collector.RunAsync(null, cancellationToken).ConfigureAwait(false);
+        }
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        GcReport? report = null;
+        await console.Progress().AutoClear(true).HideCompleted(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new SpinnerColumn())
+            .StartAsync(async context =>
+            {
+                var tasks = new Dictionary<string, ProgressTask>(StringComparer.Ordinal);
+                var progress = new SynchronousProgress(p =>
+                {
+                    lock (tasks)
+                    {
+                        if (!tasks.TryGetValue(p.Phase, out var task))
+                        {
+                            foreach (var previous in tasks.Values)
+                            {
+                                previous.Value = previous.MaxValue;
+                                previous.StopTask();
+                            }
+                            tasks[p.Phase] = task = context.AddTask(p.Phase, maxValue: Math.Max(1, p.Total ?? 1));
+                            task.IsIndeterminate = p.Total is null;
+                        }
+                        if (p.Total is { } total)
+                        {
+                            task.IsIndeterminate = false;
+                            task.MaxValue = Math.Max(1, total);
+                        }
+                        task.Value = p.Done;
+                    }
+                });
+                report = await collector.RunAsync(progress, cancellationToken).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        return report!;
+    }
+
+    /// <summary>Applies each report at once, in order (<see cref="Progress{T}"/> would post them to the thread pool).</summary>
+    private sealed class SynchronousProgress(Action<GcProgress> report) : IProgress<GcProgress>
+    {
+        public void Report(GcProgress value) => report(value);
+    }
+
+    /// <summary>storage.filesystem.rootdirectory from a Distribution config.yml (REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY overrides, as in Distribution).</summary>
+    internal static string ReadRootDirectory(string path)
+    {
+        if (Environment.GetEnvironmentVariable("REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY") is { Length: > 0 } fromEnvironment)
+        {
+            return fromEnvironment;
+        }
+        if (!File.Exists(path))
+        {
+            throw new ConfigException($"configuration file '{path}' does not exist");
+        }
+        YamlStream yaml = [];
+        try
+        {
+            using var reader = new StreamReader(path);
+            yaml.Load(reader);
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw new ConfigException($"{path}: line {e.Start.Line}: {e.Message}");
+        }
+        if (yaml.Documents.Count > 0 && yaml.Documents[0].RootNode is YamlMappingNode document
+            && Child(document, "storage") is YamlMappingNode storage)
+        {
+            if (Child(storage, "filesystem") is YamlMappingNode fs && Child(fs, "rootdirectory") is YamlScalarNode { Value: { Length: > 0 } rootDirectory })
+            {
+                return rootDirectory;
+            }
+            foreach (var (key, _) in storage.Children)
+            {
+                var driver = ((YamlScalarNode)key).Value;
+                if (driver is "s3" or "gcs" or "azure" or "swift" or "oss" or "inmemory")
+                {
+                    throw new ConfigException($"{path}: storage.{driver} is not supported by berth gc in this version (filesystem is)");
+                }
+            }
+        }
+        throw new ConfigException($"{path}: storage.filesystem.rootdirectory is not set");
+    }
+
+    private static YamlNode? Child(YamlMappingNode node, string key) =>
+        node.Children.FirstOrDefault(kv => kv.Key is YamlScalarNode { Value: { } k } && string.Equals(k, key, StringComparison.OrdinalIgnoreCase)).Value;
+}
