@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using Berth.Storage.Layout;
 
 namespace Berth.Api.Tests.Infrastructure;
 
@@ -19,7 +20,9 @@ public sealed class RecordingStorageDriver(IStorageDriver inner) : IStorageDrive
 
     public string Name => inner.Name;
 
-    public IReadOnlyList<StorageOperation> Operations => [.. _operations];
+    /// <summary>The writes to the registry's layout (blobs/ and repositories/), in order. Writes to Berth's
+    /// own area (the GC journal a push announces itself in first) are left out: the GC tests pin those.</summary>
+    public IReadOnlyList<StorageOperation> Operations => [.. _operations.Where(o => !o.Path.StartsWith(StoragePaths.BerthRoot + "/", StringComparison.Ordinal))];
 
     public void Clear() => _operations.Clear();
 
