@@ -376,18 +376,19 @@ public sealed class S3Driver : IStorageDriver, IRedirectUrlProvider, IDisposable
         {
             var objectExists = ObjectExistsAsync(key, cancellationToken);
             var below = CollectKeysAsync(prefix, cancellationToken);
-            var uploads = ListUploadsAsync(prefix, cancellationToken);
-            await Task.WhenAll(objectExists, below, uploads).ConfigureAwait(false);
+            await Task.WhenAll(objectExists, below).ConfigureAwait(false);
             var keys = below.Result;
             var found = objectExists.Result || keys.Any(k => PathOf(k) is not null);
             if (objectExists.Result)
             {
                 keys.Add(key);
             }
-            // Uncommitted writes below a deleted directory go with it.
+            // Uncommitted writes below a deleted directory go with it: their state objects are among the keys, and
+            // their multipart uploads (also those of writers that died before saving a state) are aborted.
+            var uploads = keys.Count == 1 && objectExists.Result ? [] : await ListUploadsAsync(prefix, cancellationToken).ConfigureAwait(false);
             await Task.WhenAll(
                 DeleteKeysAsync(keys, cancellationToken),
-                Task.WhenAll(uploads.Result.Select(u => AbortQuietlyAsync(u.Key, u.UploadId)))).ConfigureAwait(false);
+                Task.WhenAll(uploads.Select(u => AbortQuietlyAsync(u.Key, u.UploadId)))).ConfigureAwait(false);
             if (!found)
             {
                 throw new PathNotFoundException(path, Name);
