@@ -7,23 +7,26 @@ using Xunit.Abstractions;
 
 namespace Berth.ScaleOut.Tests;
 
+/// <summary>The three instances and HAProxy of <see cref="ScaleOutTests"/>, started once for the class.</summary>
+public sealed class ThreeInstances : IAsyncLifetime
+{
+    public ScaleOutCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Cluster = await ScaleOutCluster.StartAsync("three-instances", 3);
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
 /// <summary>Three instances on one bucket behind HAProxy (round robin, no stickiness): pushes and pulls whose
 /// requests land on different instances, and deletes seen everywhere at once.</summary>
-public sealed class ScaleOutTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class ScaleOutTests(ThreeInstances instances, ITestOutputHelper output) : IClassFixture<ThreeInstances>, IDisposable
 {
     private const int MiB = 1024 * 1024;
-    private readonly string _work = Path.Combine(Path.GetTempPath(), "berth-scaleout-" + Guid.NewGuid().ToString("N"));
-    private ScaleOutCluster _cluster = null!;
+    private readonly string _work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "berth-scaleout-" + Guid.NewGuid().ToString("N"))).FullName;
+    private readonly ScaleOutCluster _cluster = instances.Cluster;
 
-    public async Task InitializeAsync()
+    public void Dispose()
     {
-        Directory.CreateDirectory(_work);
-        _cluster = await ScaleOutCluster.StartAsync("three-instances", 3);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _cluster.DisposeAsync();
         output.WriteLine($"HAProxy log: {_cluster.HaproxyLogPath}");
         Directory.Delete(_work, recursive: true);
     }
