@@ -55,8 +55,8 @@ make_bucket() { # signature v2 (curl has no v4; RGW accepts both)
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_up() { # URL
-  for _ in $(seq 300); do curl -s -o /dev/null --max-time 1 "$1" && return 0; sleep 0.1; done
-  echo "$1 did not come up" >&2; return 1
+  for _ in $(seq 300); do curl -sf -o /dev/null --max-time 1 "$1" && return 0; sleep 0.1; done
+  echo "$1 did not come up; logs in $OUT" >&2; return 1
 }
 s3_yaml() { # BUCKET
   cat <<YML
@@ -98,7 +98,8 @@ $(s3_yaml "bench-distribution-$suffix")
 http:
   addr: 127.0.0.1:$dist_port
 YML
-/usr/bin/docker-registry serve "$OUT/distribution.yml" >"$OUT/distribution.log" 2>&1 &
+# aws-sdk-go (in Distribution) panics on AWS_CA_BUNDLE with its custom transport; the endpoint is plain HTTP.
+env -u AWS_CA_BUNDLE /usr/bin/docker-registry serve "$OUT/distribution.yml" >"$OUT/distribution.log" 2>&1 &
 dist_pid=$!; pids+=("$dist_pid")
 
 # ---- Berth: one instance, and three on one bucket ----

@@ -204,7 +204,7 @@ public sealed class S3Driver : IStorageDriver, IRedirectUrlProvider, IDisposable
             catch (AmazonS3Exception e) when (IsNotFound(e))
             {
             }
-            await foreach (var _ in ListKeysAsync(DirectoryPrefix(path), delimiter: null, validOnly: true, cancellationToken).ConfigureAwait(false))
+            await foreach (var _ in ListKeysAsync(DirectoryPrefix(path), delimiter: null, validOnly: true, cancellationToken, pageSize: 10).ConfigureAwait(false))
             {
                 return new StorageEntry(path, 0, DateTimeOffset.UtcNow, IsDirectory: true);
             }
@@ -437,9 +437,9 @@ public sealed class S3Driver : IStorageDriver, IRedirectUrlProvider, IDisposable
     internal readonly record struct Listed(string Key, string? Path, long Size, DateTimeOffset ModifiedAt);
 
     /// <summary>Objects (and, with a delimiter, common prefixes as directories) below a prefix, page by page.</summary>
-    private async IAsyncEnumerable<Listed> ListKeysAsync(string prefix, string? delimiter, bool validOnly, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<Listed> ListKeysAsync(string prefix, string? delimiter, bool validOnly, [EnumeratorCancellation] CancellationToken cancellationToken, int pageSize = ListPageSize)
     {
-        var request = new ListObjectsV2Request { BucketName = Bucket, Prefix = prefix, Delimiter = delimiter, MaxKeys = ListPageSize };
+        var request = new ListObjectsV2Request { BucketName = Bucket, Prefix = prefix, Delimiter = delimiter, MaxKeys = pageSize };
         while (true)
         {
             var response = await _s3.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);

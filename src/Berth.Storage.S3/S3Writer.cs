@@ -150,7 +150,11 @@ internal sealed class S3Writer : IStorageWriter
 
     public async Task CancelAsync(CancellationToken cancellationToken = default)
     {
-        ThrowIfClosed();
+        // A writer whose write failed can still be cancelled: that is how callers clean up after the failure.
+        if (_state != WriterState.Open)
+        {
+            throw new ObjectDisposedException(nameof(S3Writer), $"the writer of {_path} is closed");
+        }
         try
         {
             await DrainQuietlyAsync().ConfigureAwait(false);

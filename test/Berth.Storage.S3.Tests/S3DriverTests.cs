@@ -147,6 +147,30 @@ public sealed class S3DriverTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Writer_AfterAFailedWrite_RefusesMore_ButCanBeCancelled()
+    {
+        var driver = NewDriver();
+        var path = "/uploads/u4/data";
+        await using (var writer = await driver.CreateWriterAsync(path, append: false))
+        {
+            await writer.WriteAsync(RandomBytes(1000, seed: 8));
+        }
+        await using (var writer = await driver.CreateWriterAsync(path, append: true))
+        {
+            using var cancelled = new CancellationTokenSource();
+            await cancelled.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await writer.WriteAsync(RandomBytes(6 * MiB, seed: 9), cancelled.Token));
+
+            await Assert.ThrowsAsync<IOException>(async () => await writer.WriteAsync(RandomBytes(1, seed: 1)));
+            await Assert.ThrowsAsync<IOException>(() => writer.CommitAsync());
+            await writer.CancelAsync();
+        }
+
+        await Assert.ThrowsAsync<PathNotFoundException>(() => driver.CreateWriterAsync(path, append: true));
+        Assert.Empty(await ListKeysAsync(""));
+    }
+
+    [Fact]
     public async Task Delete_Directory_AbortsUploadsAndRemovesWriterState()
     {
         var driver = NewDriver();
