@@ -138,11 +138,16 @@ public sealed class S3TestServer
         }
         if (StartedDirectory is not null)
         {
-            var stop = new ProcessStartInfo("bash", [Path.Combine(RepositoryRoot(), "scripts", "ceph-rgw-stop.sh")]) { RedirectStandardOutput = true };
+            // In a session of its own and not waited for: the test host may be ended before the daemons have
+            // stopped (the OSD takes a few seconds), and the stop must not end with it.
+            var stop = new ProcessStartInfo("setsid", ["-f", "bash", Path.Combine(RepositoryRoot(), "scripts", "ceph-rgw-stop.sh")])
+            {
+                RedirectStandardOutput = false,
+                UseShellExecute = false,
+            };
             stop.Environment["BERTH_CEPH_DIR"] = StartedDirectory;
             using var process = Process.Start(stop);
-            process?.StandardOutput.ReadToEnd();
-            process?.WaitForExit(TimeSpan.FromSeconds(60));
+            process?.WaitForExit(TimeSpan.FromSeconds(5));
         }
     }
 
