@@ -55,6 +55,7 @@ public sealed class S3Driver : IStorageDriver, IRedirectUrlProvider, IDisposable
         Options = options;
         var root = options.RootDirectory.Trim('/');
         _prefix = root.Length == 0 ? "" : root + "/";
+        PartBuffers = new PartBufferPool((int)options.ChunkSize);
         _presignProtocol = S3ClientFactory.EndpointUrl(options) is { Scheme: "http" } || (options.RegionEndpoint is null && !options.Secure)
             ? Protocol.HTTP
             : Protocol.HTTPS;
@@ -65,6 +66,8 @@ public sealed class S3Driver : IStorageDriver, IRedirectUrlProvider, IDisposable
     public S3DriverOptions Options { get; }
 
     internal IAmazonS3 Client => _s3;
+
+    internal PartBufferPool PartBuffers { get; }
 
     internal string Bucket => Options.Bucket;
 

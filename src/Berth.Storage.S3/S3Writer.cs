@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Text.Json;
 using Amazon.S3;
@@ -88,7 +87,7 @@ internal sealed class S3Writer : IStorageWriter
         {
             while (!buffer.IsEmpty)
             {
-                _buffer ??= ArrayPool<byte>.Shared.Rent(_chunkSize);
+                _buffer ??= _driver.PartBuffers.Rent();
                 var n = Math.Min(_chunkSize - _count, buffer.Length);
                 buffer.Span[..n].CopyTo(_buffer.AsSpan(_count));
                 _count += n;
@@ -201,7 +200,7 @@ internal sealed class S3Writer : IStorageWriter
             await DrainQuietlyAsync().ConfigureAwait(false);
             if (_buffer is not null)
             {
-                ArrayPool<byte>.Shared.Return(_buffer);
+                _driver.PartBuffers.Return(_buffer);
                 _buffer = null;
             }
             _state = WriterState.Disposed;
@@ -297,7 +296,7 @@ internal sealed class S3Writer : IStorageWriter
     {
         if (_inflightBuffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(_inflightBuffer);
+            _driver.PartBuffers.Return(_inflightBuffer);
         }
         _inflight = null;
         _inflightBuffer = null;
@@ -386,7 +385,7 @@ internal sealed class S3Writer : IStorageWriter
         }
         if (tail > 0)
         {
-            _buffer = ArrayPool<byte>.Shared.Rent(_chunkSize);
+            _buffer = _driver.PartBuffers.Rent();
             content.AsSpan(tailStart).CopyTo(_buffer);
             _count = tail;
         }
