@@ -14,7 +14,8 @@ namespace Berth.Storage.S3;
 /// <list type="bullet">
 /// <item>Put is one PutObject (atomic on S3). Directories are key prefixes: List is a delimiter listing, Walk a
 /// prefix listing, Delete of a directory a prefix listing plus DeleteObjects.</item>
-/// <item>OpenRead(offset) is a ranged GET: the prefix is never downloaded.</item>
+/// <item>OpenRead(offset) is a ranged GET ("bytes=offset-", from 0 too): the prefix is never downloaded, and the
+/// SDK's MD5 check of whole-object GETs (a third of the throughput) is not paid; blob digests are checked by clients.</item>
 /// <item>Move is CopyObject then DeleteObject; objects above <see cref="S3DriverOptions.MultipartCopyThresholdSize"/>
 /// are copied server-side in parts (UploadPartCopy), as CopyObject stops at 5 GiB.</item>
 /// <item>The resumable writer streams parts of <see cref="S3DriverOptions.ChunkSize"/> into a multipart upload on the
@@ -146,11 +147,10 @@ public sealed class S3Driver : IStorageDriver, IRedirectUrlProvider, IDisposable
         {
             throw new InvalidOffsetException(path, offset);
         }
-        var request = new GetObjectRequest { BucketName = Bucket, Key = KeyOf(path) };
-        if (offset > 0)
-        {
-            request.ByteRange = new ByteRange($"bytes={offset}-");
-        }
+        // Always a range, also from 0: the SDK checks the MD5 of whole-object GETs as it streams them, which made
+        // blob reads 3-5x slower (measured 110-240 MB/s whole against 600-750 MB/s ranged on one RGW).
+        // An empty object answers 416 to "bytes=0-"; that is handled below.
+        var request = new GetObjectRequest { BucketName = Bucket, Key = KeyOf(path), ByteRange = new ByteRange($"bytes={offset}-") };
         GetObjectResponse response;
         try
         {
