@@ -14,7 +14,7 @@ namespace Berth.Storage;
 /// <para>Walk is measured once, from its start to the end of the enumeration (consumer time included); a
 /// writer's write, commit and cancel are measured one by one.</para>
 /// </summary>
-public sealed class InstrumentedStorageDriver : IStorageDriver, ILocalFileAccess
+public sealed class InstrumentedStorageDriver : IStorageDriver, ILocalFileAccess, IRedirectUrlProvider
 {
     public const string MeterName = "Berth.Storage";
     /// <summary>Exported to Prometheus as berth_storage_operation_duration_seconds (meter name + instrument name).</summary>
@@ -74,6 +74,15 @@ public sealed class InstrumentedStorageDriver : IStorageDriver, ILocalFileAccess
     {
         StoragePath.ValidateObjectPath(path);
         return (_inner as ILocalFileAccess)?.GetLocalPath(path);
+    }
+
+    /// <summary>Forwards to the wrapped driver; null when it gives no URLs. Presigning is local work: not measured.</summary>
+    public Task<Uri?> GetRedirectUrlAsync(string path, string method, TimeSpan expiry, CancellationToken cancellationToken = default)
+    {
+        StoragePath.ValidateObjectPath(path);
+        return _inner is IRedirectUrlProvider provider
+            ? provider.GetRedirectUrlAsync(path, method, expiry, cancellationToken)
+            : Task.FromResult<Uri?>(null);
     }
 
     public async Task<byte[]> GetContentAsync(string path, CancellationToken cancellationToken = default)

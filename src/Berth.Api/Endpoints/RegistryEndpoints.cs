@@ -203,6 +203,15 @@ public sealed partial class RegistryEndpoints(
         var blob = await blobs.StatAsync(route.Name, digest, context.RequestAborted).ConfigureAwait(false);
         var response = context.Response;
         response.Headers[DigestHeader] = digest.ToString();
+        if (options.RedirectBlobs && HttpMethods.IsGet(context.Request.Method)
+            && await blobs.RedirectUrlAsync(digest, "GET", options.RedirectExpiry, context.RequestAborted).ConfigureAwait(false) is { } url)
+        {
+            // Distribution's storage redirect: the client fetches the bytes (and any range) from the store itself.
+            response.StatusCode = 307;
+            response.Headers.Location = url.ToString();
+            response.ContentLength = 0;
+            return;
+        }
         response.Headers.ETag = $"\"{digest}\"";
         response.Headers.AcceptRanges = "bytes";
         response.Headers.CacheControl = "max-age=31536000";

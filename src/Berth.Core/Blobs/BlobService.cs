@@ -56,6 +56,13 @@ public sealed class BlobService(IStorageDriver driver, GcFence? fence = null)
     /// <summary>A local file for sendfile, when the driver keeps blobs as files.</summary>
     public string? LocalPath(Digest digest) => (driver as ILocalFileAccess)?.GetLocalPath(StoragePaths.BlobData(digest));
 
+    /// <summary>A URL the client can fetch the blob's data from directly (an object store's presigned URL), when
+    /// the driver gives one. The blob's existence is not checked.</summary>
+    public Task<Uri?> RedirectUrlAsync(Digest digest, string method, TimeSpan expiry, CancellationToken cancellationToken = default) =>
+        driver is IRedirectUrlProvider provider
+            ? provider.GetRedirectUrlAsync(StoragePaths.BlobData(digest), method, expiry, cancellationToken)
+            : Task.FromResult<Uri?>(null);
+
     public Task LinkAsync(string repository, Digest digest, CancellationToken cancellationToken = default) =>
         LinkFile.WriteAsync(driver, StoragePaths.LayerLink(repository, digest), digest, cancellationToken);
 

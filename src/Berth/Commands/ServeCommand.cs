@@ -4,8 +4,6 @@ using Berth.Api;
 using Berth.Configuration;
 using Berth.Core.Instances;
 using Berth.Storage;
-using Berth.Storage.FileSystem;
-using Berth.Storage.InMemory;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -35,9 +33,17 @@ internal static partial class ServeCommand
                 await Console.Error.WriteLineAsync("berth serve: configuration error: " + e.Message).ConfigureAwait(false);
                 return 2;
             }
-            IStorageDriver driver = loaded.Storage.Driver == "inmemory"
-                ? new InMemoryDriver()
-                : new FileSystemDriver(loaded.Storage.RootDirectory);
+            IStorageDriver driver;
+            try
+            {
+                driver = StorageFactory.Create(loaded);
+            }
+            catch (Exception e) when (e is ConfigException or IOException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync("berth serve: configuration error: storage: " + e.Message).ConfigureAwait(false);
+                return 2;
+            }
+            using var owned = driver as IDisposable;
             driver = new InstrumentedStorageDriver(driver);
             var app = RegistryServer.Build(loaded.Server, driver);
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Berth.Serve");
@@ -45,14 +51,14 @@ internal static partial class ServeCommand
             {
                 LogConfigWarning(logger, warning);
             }
-            LogStarting(logger, loaded.Server.Listen, loaded.Storage.Driver, loaded.Storage.RootDirectory, VersionCommand.Version);
+            LogStarting(logger, loaded.Server.Listen, loaded.Storage.Driver, loaded.Storage.Describe(), VersionCommand.Version);
             try
             {
                 await RegistryServer.ProbeStorageAsync(driver, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is StorageException or IOException or UnauthorizedAccessException)
             {
-                await Console.Error.WriteLineAsync($"berth serve: storage at {loaded.Storage.RootDirectory} is not usable: {e.Message}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"berth serve: storage at {loaded.Storage.Describe()} is not usable: {e.Message}").ConfigureAwait(false);
                 return 2;
             }
             // Lets `berth doctor --repair` see that this storage is live (refreshed every 10 s, removed on stop).

@@ -1,13 +1,28 @@
 using System.Globalization;
 using Berth.Api;
 using Berth.Core;
+using Berth.Storage.S3;
 using Microsoft.Extensions.Logging;
 using YamlDotNet.RepresentationModel;
 
 namespace Berth.Configuration;
 
-/// <summary>The storage a configuration names.</summary>
-public sealed record StorageSettings(string Driver, string RootDirectory);
+/// <summary>The storage a configuration names: <see cref="Driver"/> is "filesystem" (files under
+/// <see cref="RootDirectory"/>), "inmemory" or "s3" (<see cref="S3"/> holds the bucket settings and
+/// <see cref="RootDirectory"/> the key prefix). <see cref="StorageFactory"/> builds the driver.</summary>
+public sealed record StorageSettings(string Driver, string RootDirectory)
+{
+    /// <summary>The settings of the "s3" driver (Distribution's storage.s3 keys); null for the others.</summary>
+    public S3DriverOptions? S3 { get; init; }
+
+    /// <summary>Where the storage is, for logs and messages (never shows credentials).</summary>
+    public string Describe() => Driver switch
+    {
+        "s3" when S3 is not null => S3.Describe(),
+        "inmemory" => "memory",
+        _ => RootDirectory,
+    };
+}
 
 /// <summary>A loaded configuration: server options, storage, and what the operator should know.</summary>
 public sealed record LoadedConfig(ServerOptions Server, StorageSettings Storage, IReadOnlyList<string> Warnings);
@@ -42,6 +57,12 @@ public static class ConfigLoader
         "storage.maintenance.readonly", "storage.maintenance.readonly.enabled",
         "storage.cache", "storage.cache.blobdescriptor",
         "storage.redirect", "storage.redirect.disable",
+        "storage.s3", "storage.s3.accesskey", "storage.s3.secretkey", "storage.s3.sessiontoken", "storage.s3.region",
+        "storage.s3.regionendpoint", "storage.s3.bucket", "storage.s3.rootdirectory", "storage.s3.forcepathstyle",
+        "storage.s3.pathstyle", "storage.s3.secure", "storage.s3.skipverify", "storage.s3.chunksize", "storage.s3.v4auth",
+        "storage.s3.encrypt", "storage.s3.keyid", "storage.s3.storageclass", "storage.s3.objectacl",
+        "storage.s3.multipartcopychunksize", "storage.s3.multipartcopymaxconcurrency", "storage.s3.multipartcopythresholdsize",
+        "storage.s3.usedualstack", "storage.s3.accelerate",
         "http", "http.addr", "http.net", "http.secret", "http.tls", "http.tls.certificate", "http.tls.key",
         "berth", "berth.maxmanifestbytes", "berth.shutdowntimeout", "berth.metrics", "berth.metrics.enabled",
     };
@@ -114,12 +135,18 @@ public static class ConfigLoader
         {
             throw new ConfigException("http.tls.letsencrypt: Let's Encrypt is not implemented in this Berth version; refusing to serve without the TLS it asks for (give http.tls.certificate and key instead)");
         }
-        foreach (var driver in new[] { "s3", "gcs", "azure", "swift", "oss" })
+        bool HasSection(string section) => values.Keys.Any(k => k == section || k.StartsWith(section + ".", StringComparison.Ordinal));
+        foreach (var driver in new[] { "gcs", "azure", "swift", "oss" })
         {
-            if (values.Keys.Any(k => k == "storage." + driver || k.StartsWith("storage." + driver + ".", StringComparison.Ordinal)))
+            if (HasSection("storage." + driver))
             {
-                throw new ConfigException($"storage.{driver}: this storage driver is not available in this Berth version (filesystem and inmemory are)");
+                throw new ConfigException($"storage.{driver}: this storage driver is not available in this Berth version (filesystem, s3 and inmemory are)");
             }
+        }
+        var configured = new[] { "filesystem", "s3", "inmemory" }.Where(d => HasSection("storage." + d)).ToList();
+        if (configured.Count > 1)
+        {
+            throw new ConfigException($"storage: exactly one driver may be configured, found {string.Join(", ", configured)}");
         }
         foreach (var key in values.Keys.Order(StringComparer.Ordinal))
         {
@@ -141,12 +168,16 @@ public static class ConfigLoader
             throw new ConfigException("storage.maintenance.readonly: read-only mode is not implemented in this Berth version");
         }
 
-        var driverName = values.Keys.Any(k => k == "storage.inmemory" || k.StartsWith("storage.inmemory.", StringComparison.Ordinal)) ? "inmemory" : "filesystem";
+        var driverName = configured.Count == 1 ? configured[0] : "filesystem";
         var root = overrides.Data ?? Env("BERTH_DATA") ?? Value("storage.filesystem.rootdirectory") ?? DefaultDataDirectory;
         if (overrides.Data is not null || Env("BERTH_DATA") is not null)
         {
             driverName = "filesystem";
         }
+        var s3 = driverName == "s3" ? LoadS3(Value, Env, warnings) : null;
+        // Distribution redirects blob GETs to the object store unless storage.redirect.disable is true; Berth
+        // serves them itself unless the configuration says disable: false.
+        var redirect = driverName == "s3" && !ParseBool(Env("BERTH_REDIRECT_DISABLE") ?? Value("storage.redirect.disable") ?? "true", "storage.redirect.disable");
 
         var listen = overrides.Listen ?? Env("BERTH_LISTEN") ?? Value("http.addr") ?? "127.0.0.1:5000";
         if (listen.StartsWith(':'))
@@ -189,7 +220,7 @@ public static class ConfigLoader
             ShutdownTimeout = shutdown,
             MetricsEnabled = metrics,
             AccessLogEnabled = accessLog,
-            Registry = new RegistryOptions { DeleteEnabled = deleteEnabled, MaxManifestBytes = maxManifest },
+            Registry = new RegistryOptions { DeleteEnabled = deleteEnabled, MaxManifestBytes = maxManifest, RedirectBlobs = redirect },
         };
         try
         {
@@ -199,7 +230,98 @@ public static class ConfigLoader
         {
             throw new ConfigException(e.Message);
         }
-        return new LoadedConfig(server, new StorageSettings(driverName, Path.GetFullPath(root)), warnings);
+        var storage = s3 is null
+            ? new StorageSettings(driverName, Path.GetFullPath(root))
+            : new StorageSettings(driverName, s3.RootDirectory) { S3 = s3 };
+        return new LoadedConfig(server, storage, warnings);
+    }
+
+    /// <summary>Distribution's storage.s3 keys (GitLab's pathstyle too). Keys and the region may also come from
+    /// the AWS environment variables; without any keys the AWS SDK's default chain is used.</summary>
+    private static S3DriverOptions LoadS3(Func<string, string?> value, Func<string, string?> env, List<string> warnings)
+    {
+        string? S3(string key) => value("storage.s3." + key);
+        bool? Bool(string key) => S3(key) is { } v ? ParseBool(v, "storage.s3." + key) : null;
+        long? Size(string key) => S3(key) is { } v ? ParseSize(v, "storage.s3." + key) : null;
+
+        var bucket = S3("bucket") ?? throw new ConfigException("storage.s3.bucket is required");
+        var endpoint = S3("regionendpoint");
+        var region = S3("region") ?? env("AWS_REGION") ?? env("AWS_DEFAULT_REGION")
+            ?? (endpoint is not null ? "us-east-1" : throw new ConfigException("storage.s3.region is required (or AWS_REGION)"));
+        var accessKey = S3("accesskey");
+        var secretKey = S3("secretkey");
+        var sessionToken = S3("sessiontoken");
+        if (accessKey is null && secretKey is null)
+        {
+            accessKey = env("AWS_ACCESS_KEY_ID");
+            secretKey = env("AWS_SECRET_ACCESS_KEY");
+            sessionToken ??= env("AWS_SESSION_TOKEN");
+            if (accessKey is null || secretKey is null)
+            {
+                (accessKey, secretKey) = (null, null);
+            }
+        }
+        if (Bool("v4auth") is false)
+        {
+            warnings.Add("storage.s3.v4auth: false is ignored; Berth always signs requests with AWS Signature Version 4");
+        }
+        var options = new S3DriverOptions
+        {
+            Bucket = bucket,
+            Region = region,
+            RegionEndpoint = endpoint,
+            AccessKey = accessKey,
+            SecretKey = secretKey,
+            SessionToken = sessionToken,
+            RootDirectory = S3("rootdirectory") ?? "",
+            ForcePathStyle = Bool("forcepathstyle") ?? Bool("pathstyle"),
+            Secure = Bool("secure") ?? true,
+            SkipVerify = Bool("skipverify") ?? false,
+            ChunkSize = Size("chunksize") ?? 10L * 1024 * 1024,
+            MultipartCopyChunkSize = Size("multipartcopychunksize") ?? 32L * 1024 * 1024,
+            MultipartCopyThresholdSize = Size("multipartcopythresholdsize") ?? S3DriverOptions.MaximumCopyObjectSize,
+            MultipartCopyMaxConcurrency = S3("multipartcopymaxconcurrency") is { } c ? ParseInt(c, "storage.s3.multipartcopymaxconcurrency", 1) : 100,
+            Encrypt = Bool("encrypt") ?? false,
+            KeyId = S3("keyid"),
+            StorageClass = S3("storageclass") ?? "STANDARD",
+            ObjectAcl = S3("objectacl") ?? "private",
+            UseDualStack = Bool("usedualstack") ?? false,
+            Accelerate = Bool("accelerate") ?? false,
+        };
+        try
+        {
+            options.Validate();
+            S3ClientFactory.EndpointUrl(options);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConfigException(e.Message);
+        }
+        return options;
+    }
+
+    /// <summary>Bytes as a whole number, or with a unit: 10MB, 10MiB, 5M, 1G (powers of 1024, as Distribution reads them).</summary>
+    private static long ParseSize(string value, string key)
+    {
+        var v = value.Trim();
+        var digits = 0;
+        while (digits < v.Length && char.IsAsciiDigit(v[digits]))
+        {
+            digits++;
+        }
+        if (digits == 0 || !long.TryParse(v.AsSpan(0, digits), NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+        {
+            throw new ConfigException($"{key}: '{value}' is not a size in bytes like 10485760 or 10MiB");
+        }
+        long factor = v[digits..].Trim().ToLowerInvariant() switch
+        {
+            "" or "b" => 1,
+            "k" or "kb" or "kib" => 1024,
+            "m" or "mb" or "mib" => 1024 * 1024,
+            "g" or "gb" or "gib" => 1024L * 1024 * 1024,
+            _ => throw new ConfigException($"{key}: '{value}' is not a size in bytes like 10485760 or 10MiB"),
+        };
+        return checked(number * factor);
     }
 
     private static void Flatten(YamlMappingNode node, string prefix, Dictionary<string, string> values, List<string> warnings, string file)
