@@ -178,7 +178,6 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Theory]
-    [InlineData("s3", "storage:\n  s3:\n    accesskey: a\n    secretkey: b\n    region: us-east-1\n    bucket: registry\n")]
     [InlineData("gcs", "storage:\n  gcs:\n    bucket: registry\n")]
     [InlineData("azure", "storage:\n  azure:\n    accountname: a\n    accountkey: b\n    container: c\n")]
     public void UnavailableStorageDrivers_AreClearErrors(string driver, string yaml)
