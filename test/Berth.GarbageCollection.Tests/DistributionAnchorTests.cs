@@ -118,7 +118,8 @@ public sealed partial class DistributionAnchorTests(ITestOutputHelper output) : 
 
     private async Task<JsonDocument> BerthGcAsync(string config, params string[] flags)
     {
-        var r = await Tools.BerthAsync(["gc", "--config", config, "--grace", "0s", "--format", "json", .. flags]);
+        string[] mode = flags.Contains("--delete") ? [] : ["--dry-run"];
+        var r = await Tools.BerthAsync(["gc", "--config", config, "--grace", "0s", "--format", "json", .. mode, .. flags]);
         Assert.True(r.ExitCode == 0, r.ToString());
         output.WriteLine($"berth gc {string.Join(' ', flags)}: " + JsonSerializer.Serialize(JsonDocument.Parse(r.Stdout).RootElement.GetProperty("summary")));
         return JsonDocument.Parse(r.Stdout);

@@ -25,10 +25,10 @@ public sealed class GcCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task CleanStorage_DryRunByDefault_ExitsZero()
+    public async Task CleanStorage_DryRun_ExitsZero()
     {
         await StorageAsync();
-        var r = await Tools.BerthAsync("gc", "--data", _root, "--grace", "0s");
+        var r = await Tools.BerthAsync("gc", "--data", _root, "--grace", "0s", "--dry-run");
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("dry run: nothing was deleted", r.Stdout);
         Assert.Contains("would delete 1 blob", r.Stdout);
@@ -41,7 +41,7 @@ public sealed class GcCommandTests : IDisposable
     {
         var registry = await StorageAsync();
         await registry.Driver.PutContentAsync(StoragePaths.TagCurrentLink("app", "broken"), Array.Empty<byte>());
-        var r = await Tools.BerthAsync("gc", "--data", _root, "--format", "json", "--delete-untagged");
+        var r = await Tools.BerthAsync("gc", "--data", _root, "--format", "json", "--delete-untagged", "--dry-run");
         Assert.True(r.ExitCode == 1, r.ToString());
         using var json = JsonDocument.Parse(r.Stdout);
         var finding = json.RootElement.GetProperty("findings").EnumerateArray().Single();
@@ -109,7 +109,7 @@ public sealed class GcCommandTests : IDisposable
         await StorageAsync();
         var config = Path.Combine(_root, "config.yml");
         await File.WriteAllTextAsync(config, $"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {_root}\n  maintenance:\n    readonly:\n      enabled: true\nauth:\n  htpasswd:\n    realm: x\n    path: /nowhere\n");
-        var r = await Tools.BerthAsync("gc", "--config", config, "--grace", "0s", "--format", "json");
+        var r = await Tools.BerthAsync("gc", "--config", config, "--grace", "0s", "--format", "json", "--dry-run");
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Single(JsonDocument.Parse(r.Stdout).RootElement.GetProperty("blobs").EnumerateArray());
 

@@ -8,20 +8,20 @@ using YamlDotNet.RepresentationModel;
 
 namespace Berth.Commands;
 
-/// <summary><c>berth gc</c>: mark and sweep, a dry run unless <c>--delete</c>. Exit 0 clean, 1 error findings, 2 could not run.</summary>
+/// <summary><c>berth gc</c>: mark and sweep; <c>--dry-run</c> only reports. Exit 0 clean, 1 error findings, 2 could not run.</summary>
 internal static class GcCommand
 {
     public static Command Create()
     {
         var data = new Option<string?>("--data") { Description = "Filesystem storage root holding docker/registry/v2." };
         var config = new Option<string?>("--config") { Description = "A Distribution config.yml; its storage.filesystem.rootdirectory is used (--data wins)." };
-        var dryRun = new Option<bool>("--dry-run") { Description = "Only report what would be deleted and the bytes freed (the default)." };
-        var delete = new Option<bool>("--delete") { Description = "Delete. Safe while Berth instances push into the same storage." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Only report what would be deleted and the bytes freed." };
+        var delete = new Option<bool>("--delete") { Description = "Delete (the default without --dry-run; accepted for scripts that say it explicitly). Safe while Berth instances push into the same storage." };
         var deleteUntagged = new Option<bool>("--delete-untagged") { Description = "Also delete manifests no tag reaches (through indexes and referrers)." };
         var grace = new Option<string>("--grace") { Description = "Never delete blob data younger than this (Go duration).", DefaultValueFactory = _ => "1h" };
         var uploadAge = new Option<string>("--upload-age") { Description = "Delete upload sessions untouched for this long.", DefaultValueFactory = _ => "24h" };
         var format = new Option<string>("--format") { Description = "text or json.", DefaultValueFactory = _ => "text" };
-        var command = new Command("gc", "Delete blobs, manifests, links and uploads nothing references (a dry run unless --delete).")
+        var command = new Command("gc", "Delete blobs, manifests, links and uploads nothing references (--dry-run: only report).")
         {
             data, config, dryRun, delete, deleteUntagged, grace, uploadAge, format,
         };
@@ -49,7 +49,7 @@ internal static class GcCommand
                     : throw new ConfigException("name the storage with --data DIR or --config FILE"));
                 options = new GcOptions
                 {
-                    DryRun = !parse.GetValue(delete),
+                    DryRun = parse.GetValue(dryRun),
                     DeleteUntagged = parse.GetValue(deleteUntagged),
                     Grace = ConfigLoader.ParseDuration(parse.GetValue(grace)!, "--grace"),
                     UploadAge = ConfigLoader.ParseDuration(parse.GetValue(uploadAge)!, "--upload-age"),
