@@ -482,6 +482,8 @@ public sealed class ScanStrategyTests : IDisposable
             var options = new GcOptions { DeleteUntagged = untagged, Grace = TimeSpan.Zero, UploadAge = TimeSpan.Zero };
             var listing = await new GarbageCollector(fs, options).RunAsync();
             var walking = await new GarbageCollector(new DelegatingDriver(fs), options).RunAsync();
+            var walkingLocal = await new GarbageCollector(fs, options with { ListDirectories = false }).RunAsync();
+            Assert.Equal(walking.Blobs, walkingLocal.Blobs);
             Assert.Equal(walking.Blobs, listing.Blobs);
             Assert.Equal(walking.Manifests, listing.Manifests);
             Assert.Equal(walking.Links.Select(l => (l.Kind, l.Path)), listing.Links.Select(l => (l.Kind, l.Path)));

@@ -38,7 +38,7 @@ public sealed class GarbageCollector(IStorageDriver driver, GcOptions options, T
             StorageInventory inventory;
             try
             {
-                inventory = await StorageInventory.ScanAsync(driver, options.Concurrency, progress, cancellationToken).ConfigureAwait(false);
+                inventory = await StorageInventory.ScanAsync(driver, options.Concurrency, options.ListDirectories, progress, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is StorageException or IOException or UnauthorizedAccessException)
             {

@@ -20,6 +20,12 @@ public sealed record GcOptions
     /// <summary>Storage calls in flight at once.</summary>
     public int Concurrency { get; init; } = 32;
 
+    /// <summary>How storage is scanned: true lists directories (cheap on a filesystem: one read per repository part),
+    /// false walks by prefix (cheap on an object store: a thousand keys a request). Null picks listing for drivers
+    /// that keep objects as local files; pass false for an object store behind a decorator that forwards
+    /// <see cref="Berth.Storage.ILocalFileAccess"/>.</summary>
+    public bool? ListDirectories { get; init; }
+
     /// <summary>The online protocol's limits; must match the registries' (only tests change them).</summary>
     public GcTimings Timings { get; init; } = GcProtocol.Timings;
 }

@@ -58,14 +58,14 @@ internal sealed class StorageInventory
     /// listed, which reads one directory per repository part instead of opening every link's directory and
     /// stat'ing its file; on an object store the two trees are walked (listed by prefix, a thousand keys a request).
     /// </summary>
-    public static async Task<StorageInventory> ScanAsync(IStorageDriver driver, int concurrency, IProgress<GcProgress>? progress, CancellationToken cancellationToken)
+    public static async Task<StorageInventory> ScanAsync(IStorageDriver driver, int concurrency, bool? listDirectories, IProgress<GcProgress>? progress, CancellationToken cancellationToken)
     {
         var inventory = new StorageInventory();
         long seen = 0;
         void Seen(int n) => progress?.Report(new GcProgress("scanning", Interlocked.Add(ref seen, n), null));
         concurrency = Math.Max(1, concurrency);
         Task<List<StorageEntry>> blobs, repositories;
-        if (driver is ILocalFileAccess)
+        if (listDirectories ?? driver is ILocalFileAccess)
         {
             inventory.TagIndexesListed = false;
             blobs = new ListingScan(driver, concurrency, Seen, cancellationToken).BlobsAsync();
