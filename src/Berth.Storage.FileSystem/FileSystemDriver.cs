@@ -1,6 +1,7 @@
 using System.IO.Enumeration;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace Berth.Storage.FileSystem;
 
@@ -64,19 +65,28 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         }
     }
 
-    public async Task PutContentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    public Task PutContentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+        PutContentAsync(path, content, Durability.Durable, cancellationToken);
+
+    /// <summary>Durable: the file is flushed before the rename, then the directory, then the parents of the
+    /// directories this put created (after the data's flush, which on a journalling filesystem already
+    /// committed those mkdirs, so those syncs are cheap). Volatile: no flush at all.</summary>
+    public Task PutContentAsync(string path, ReadOnlyMemory<byte> content, Durability durability, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var local = LocalObject(path);
         var dir = Path.GetDirectoryName(local)!;
         var temp = Path.Combine(dir, TemporaryFilePrefix + Guid.NewGuid().ToString("N"));
+        var sync = _sync && durability == Durability.Durable;
+        List<string>? created = null;
         try
         {
-            await using (var fs = CreateFile(temp, FileMode.CreateNew, FileShare.None, FileOptions.None))
+            using (var handle = InDirectory(dir, ref created, () => File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None)))
             {
-                await fs.WriteAsync(content, cancellationToken).ConfigureAwait(false);
-                if (_sync)
+                RandomAccess.Write(handle, content.Span, 0);
+                if (sync)
                 {
-                    fs.Flush(flushToDisk: true);
+                    Fsync(handle);
                 }
             }
             File.Move(temp, local, overwrite: true);
@@ -84,10 +94,15 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         catch
         {
             TryDeleteFile(temp);
-            PruneEmptyDirectories(dir);
+            PruneEmptyDirectories(dir, sync);
             throw;
         }
-        SyncDirectory(dir);
+        if (sync)
+        {
+            SyncDirectory(dir);
+            SyncCreated(created);
+        }
+        return Task.CompletedTask;
     }
 
     public Task<Stream> OpenReadAsync(string path, long offset = 0, CancellationToken cancellationToken = default)
@@ -114,25 +129,28 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
     public Task<IStorageWriter> CreateWriterAsync(string path, bool append, CancellationToken cancellationToken = default)
     {
         var local = LocalObject(path);
-        var pending = Path.Combine(Path.GetDirectoryName(local)!, WriterFilePrefix + Path.GetFileName(local));
-        FileStream fs;
+        var dir = Path.GetDirectoryName(local)!;
+        var pending = Path.Combine(dir, WriterFilePrefix + Path.GetFileName(local));
+        SafeFileHandle handle;
+        List<string>? created = null;
         if (append)
         {
             try
             {
-                fs = new FileStream(pending, FileMode.Open, FileAccess.Write, FileShare.Read | FileShare.Delete, 1, FileOptions.Asynchronous);
+                handle = File.OpenHandle(pending, FileMode.Open, FileAccess.Write, FileShare.Read | FileShare.Delete);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException && !File.Exists(pending))
             {
                 throw new PathNotFoundException(path, Name);
             }
-            fs.Seek(0, SeekOrigin.End);
         }
         else
         {
-            fs = CreateFile(pending, FileMode.Create, FileShare.Read | FileShare.Delete, FileOptions.Asynchronous);
+            handle = InDirectory(dir, ref created, () => File.OpenHandle(pending, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete));
+            // Now rather than at commit: a writer resumed by another process cannot know what this one created.
+            SyncCreated(created);
         }
-        return Task.FromResult<IStorageWriter>(new Writer(this, path, local, pending, fs));
+        return Task.FromResult<IStorageWriter>(new Writer(this, path, local, pending, handle));
     }
 
     public Task<StorageEntry> StatAsync(string path, CancellationToken cancellationToken = default)
@@ -213,18 +231,34 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         await Task.CompletedTask.ConfigureAwait(false);
     }
 
+    /// <summary>Flushes the source's data (cheap when its writer already did), renames it, then syncs the
+    /// destination directory and the parents of the directories the move created. The source directory is
+    /// pruned without a sync: should a crash undo that, an empty folder is left, never missing data.</summary>
     public Task MoveAsync(string sourcePath, string destinationPath, CancellationToken cancellationToken = default)
     {
         var src = LocalObject(sourcePath);
         var dst = LocalObject(destinationPath);
         var dstDir = Path.GetDirectoryName(dst)!;
-        if (!File.Exists(src))
+        if (_sync)
+        {
+            try
+            {
+                using var handle = File.OpenHandle(src, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                Fsync(handle);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                throw new PathNotFoundException(sourcePath, Name);
+            }
+        }
+        else if (!File.Exists(src))
         {
             throw new PathNotFoundException(sourcePath, Name);
         }
+        List<string>? created = null;
         try
         {
-            InDirectory(dstDir, () =>
+            InDirectory(dstDir, ref created, () =>
             {
                 File.Move(src, dst, overwrite: true);
                 return true;
@@ -235,15 +269,19 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
             throw new PathNotFoundException(sourcePath, Name);
         }
         SyncDirectory(dstDir);
+        SyncCreated(created);
         var srcDir = Path.GetDirectoryName(src)!;
         if (srcDir != dstDir)
         {
-            PruneEmptyDirectories(srcDir);
+            PruneEmptyDirectories(srcDir, sync: false);
         }
         return Task.CompletedTask;
     }
 
-    public Task DeleteAsync(string path, CancellationToken cancellationToken = default)
+    public Task DeleteAsync(string path, CancellationToken cancellationToken = default) =>
+        DeleteAsync(path, Durability.Durable, cancellationToken);
+
+    public Task DeleteAsync(string path, Durability durability, CancellationToken cancellationToken = default)
     {
         var local = LocalObject(path);
         if (File.Exists(local))
@@ -258,7 +296,7 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         {
             throw new PathNotFoundException(path, Name);
         }
-        PruneEmptyDirectories(Path.GetDirectoryName(local)!);
+        PruneEmptyDirectories(Path.GetDirectoryName(local)!, durability == Durability.Durable);
         return Task.CompletedTask;
     }
 
@@ -291,20 +329,18 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
 
     private string ToDriverPath(string local) => local.Length == _root.Length ? StoragePath.Root : local[_root.Length..];
 
-    /// <summary>Opens a new file for writing, creating its directory; see <see cref="InDirectory{T}"/>.</summary>
-    private FileStream CreateFile(string file, FileMode mode, FileShare share, FileOptions options) =>
-        InDirectory(Path.GetDirectoryName(file)!, () => new FileStream(file, mode, FileAccess.Write, share, 1, options));
-
     /// <summary>Creates <paramref name="dir"/> and runs <paramref name="step"/>, which puts something in it.
     /// A concurrent delete may remove the directory, still empty, in between (or while it is being created):
-    /// the step then fails with a not-found error (or the creation with "already exists") and is retried.</summary>
-    private T InDirectory<T>(string dir, Func<T> step)
+    /// the step then fails with a not-found error (or the creation with "already exists") and is retried.
+    /// The parents of the directories created are added to <paramref name="created"/> (deepest first): the
+    /// caller syncs them (<see cref="SyncCreated"/>) once its own data is flushed.</summary>
+    private static T InDirectory<T>(string dir, ref List<string>? created, Func<T> step)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                EnsureDirectory(dir);
+                EnsureDirectory(dir, ref created);
             }
             catch (IOException) when (attempt < CreateAttempts)
             {
@@ -320,9 +356,9 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         }
     }
 
-    /// <summary>Creates missing directories and syncs each new one's parent, so that a rename into
-    /// them survives a crash.</summary>
-    private void EnsureDirectory(string dir)
+    /// <summary>Creates missing directories, remembering each new one's parent, whose sync makes a rename into
+    /// them survive a crash.</summary>
+    private static void EnsureDirectory(string dir, ref List<string>? created)
     {
         if (Directory.Exists(dir))
         {
@@ -331,18 +367,31 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         var parent = Path.GetDirectoryName(dir);
         if (parent is not null)
         {
-            EnsureDirectory(parent);
+            EnsureDirectory(parent, ref created);
         }
         Directory.CreateDirectory(dir);
         if (parent is not null)
         {
-            SyncDirectory(parent);
+            created ??= [];
+            created.Insert(0, parent);
         }
     }
 
-    /// <summary>Removes <paramref name="dir"/> and its ancestors while they are empty, never the root, then
-    /// syncs the first directory that stays.</summary>
-    private void PruneEmptyDirectories(string dir)
+    private void SyncCreated(List<string>? created)
+    {
+        if (created is null)
+        {
+            return;
+        }
+        foreach (var dir in created)
+        {
+            SyncDirectory(dir);
+        }
+    }
+
+    /// <summary>Removes <paramref name="dir"/> and its ancestors while they are empty, never the root; with
+    /// <paramref name="sync"/>, then syncs the first directory that stays.</summary>
+    private void PruneEmptyDirectories(string dir, bool sync = true)
     {
         while (dir.Length > _root.Length && dir.StartsWith(_root, StringComparison.Ordinal) && dir[_root.Length] == '/')
         {
@@ -364,7 +413,10 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
             }
             dir = Path.GetDirectoryName(dir)!;
         }
-        SyncDirectory(dir);
+        if (sync)
+        {
+            SyncDirectory(dir);
+        }
     }
 
     private void SyncDirectory(string dir)
@@ -385,6 +437,56 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         finally
         {
             _ = Native.close(fd);
+        }
+    }
+
+    /// <summary>fsync(2) of an open file; an error (EIO) is thrown, never ignored.</summary>
+    private static void Fsync(SafeFileHandle handle)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            using var fs = new FileStream(handle, FileAccess.Write, 1);
+            fs.Flush(flushToDisk: true);
+            return;
+        }
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            if (Native.fsync((int)handle.DangerousGetHandle()) != 0)
+            {
+                throw new IOException($"fsync failed: errno {Marshal.GetLastPInvokeError()}");
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>Starts writeback of a written range without waiting for it, so that the disk works while more
+    /// data arrives and the flush at commit has little left to do.</summary>
+    private static void StartWriteback(SafeFileHandle handle, long offset, long length)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            _ = Native.sync_file_range((int)handle.DangerousGetHandle(), offset, length, Native.SYNC_FILE_RANGE_WRITE);
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
         }
     }
 
@@ -416,38 +518,57 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
 
         [LibraryImport("libc", EntryPoint = "close")]
         public static partial int close(int fd);
+
+        public const uint SYNC_FILE_RANGE_WRITE = 2;
+
+        [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
+        public static partial int sync_file_range(int fd, long offset, long nbytes, uint flags);
     }
 
-    /// <summary>Writes to the hidden file <paramref name="pending"/>; commit renames it to <paramref name="local"/>.</summary>
-    private sealed class Writer(FileSystemDriver driver, string path, string local, string pending, FileStream stream) : IStorageWriter
+    /// <summary>Writes to the hidden file <paramref name="pending"/>; commit renames it to <paramref name="local"/>.
+    /// Writes go straight to the page cache (pwrite on the calling thread: no buffering, no thread hop); every
+    /// <see cref="WritebackWindow"/> bytes the written range is handed to the disk (sync_file_range), so the
+    /// flush at commit waits only for the tail.</summary>
+    private sealed class Writer(FileSystemDriver driver, string path, string local, string pending, SafeFileHandle handle) : IStorageWriter
     {
-        private long _size = stream.Position;
+        private const long WritebackWindow = 8 * 1024 * 1024;
+        private long _size = RandomAccess.GetLength(handle);
+        private long _writtenBack = RandomAccess.GetLength(handle);
         private bool _closed;
 
         public long Size => _size;
 
-        public async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        public ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
-            await stream.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            RandomAccess.Write(handle, buffer.Span, _size);
             _size += buffer.Length;
+            if (driver._sync && _size - _writtenBack >= WritebackWindow)
+            {
+                StartWriteback(handle, _writtenBack, _size - _writtenBack);
+                _writtenBack = _size;
+            }
+            return ValueTask.CompletedTask;
         }
 
-        public async Task CommitAsync(CancellationToken cancellationToken = default)
+        public Task CommitAsync(CancellationToken cancellationToken = default) => CommitAsync(Durability.Durable, cancellationToken);
+
+        public Task CommitAsync(Durability durability, CancellationToken cancellationToken = default)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
             _closed = true;
+            var sync = driver._sync && durability == Durability.Durable;
             try
             {
-                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-                if (driver._sync)
+                if (sync)
                 {
-                    stream.Flush(flushToDisk: true);
+                    Fsync(handle);
                 }
             }
             finally
             {
-                await stream.DisposeAsync().ConfigureAwait(false);
+                handle.Dispose();
             }
             try
             {
@@ -458,27 +579,33 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
                 // A delete of the path or of a directory above it discarded the write.
                 throw new PathNotFoundException(path, driver.Name);
             }
-            driver.SyncDirectory(Path.GetDirectoryName(local)!);
+            if (sync)
+            {
+                driver.SyncDirectory(Path.GetDirectoryName(local)!);
+            }
+            return Task.CompletedTask;
         }
 
-        public async Task CancelAsync(CancellationToken cancellationToken = default)
+        public Task CancelAsync(CancellationToken cancellationToken = default)
         {
             if (!_closed)
             {
                 _closed = true;
-                await stream.DisposeAsync().ConfigureAwait(false);
+                handle.Dispose();
             }
             TryDeleteFile(pending);
             driver.PruneEmptyDirectories(Path.GetDirectoryName(local)!);
+            return Task.CompletedTask;
         }
 
-        public async ValueTask DisposeAsync()
+        public ValueTask DisposeAsync()
         {
             if (!_closed)
             {
                 _closed = true;
-                await stream.DisposeAsync().ConfigureAwait(false);
+                handle.Dispose();
             }
+            return ValueTask.CompletedTask;
         }
     }
 }

@@ -29,6 +29,13 @@ public interface IStorageDriver
     /// call returns. Missing parent directories are created. Listings never show a put in progress.</summary>
     Task PutContentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default);
 
+    /// <summary>As <see cref="PutContentAsync(string, ReadOnlyMemory{byte}, CancellationToken)"/>, atomic and
+    /// visible to every reader (other processes included) when the call returns; with
+    /// <see cref="Durability.Volatile"/> the object may be lost (never half-written) when the machine crashes
+    /// before the operating system flushes it. For bookkeeping that nothing durable depends on.</summary>
+    Task PutContentAsync(string path, ReadOnlyMemory<byte> content, Durability durability, CancellationToken cancellationToken = default) =>
+        PutContentAsync(path, content, cancellationToken);
+
     /// <summary>Opens the object for reading from <paramref name="offset"/>; an offset equal to the size gives
     /// an empty stream. Throws <see cref="PathNotFoundException"/>, or <see cref="InvalidOffsetException"/>
     /// for a negative offset or one past the end.</summary>
@@ -65,13 +72,28 @@ public interface IStorageDriver
     IAsyncEnumerable<StorageEntry> WalkAsync(string path, CancellationToken cancellationToken = default);
 
     /// <summary>Moves an object (not a directory), replacing any object at the destination and creating the
-    /// destination's directories. The destination appears whole; on a filesystem this is a rename. Throws
+    /// destination's directories. The destination appears whole, and is durable when the call returns (also
+    /// when the source was committed <see cref="Durability.Volatile"/>); on a filesystem this is a rename. Throws
     /// <see cref="PathNotFoundException"/> when the source is missing, leaving the destination as it was.</summary>
     Task MoveAsync(string sourcePath, string destinationPath, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes an object or everything under a directory; "/a" never touches "/ab". Throws
     /// <see cref="PathNotFoundException"/> when nothing is stored at or under the path.</summary>
     Task DeleteAsync(string path, CancellationToken cancellationToken = default);
+
+    /// <summary>As <see cref="DeleteAsync(string, CancellationToken)"/>; with <see cref="Durability.Volatile"/>
+    /// the deleted objects may come back after a machine crash.</summary>
+    Task DeleteAsync(string path, Durability durability, CancellationToken cancellationToken = default) =>
+        DeleteAsync(path, cancellationToken);
+}
+
+/// <summary>What a mutation must survive. <see cref="Durable"/> (the default everywhere): the change is on
+/// stable storage when the call returns. <see cref="Volatile"/>: the change is atomic and visible at once, but
+/// a machine crash may undo it; drivers whose writes are always durable treat both alike.</summary>
+public enum Durability
+{
+    Durable,
+    Volatile,
 }
 
 /// <summary>Optional: drivers that keep objects as local files let the HTTP layer send them with sendfile.
@@ -98,6 +120,11 @@ public interface IStorageWriter : IAsyncDisposable
     /// <summary>Makes the written bytes durable and the object's whole content, replacing any earlier
     /// content at once.</summary>
     Task CommitAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>As <see cref="CommitAsync(CancellationToken)"/>; with <see cref="Durability.Volatile"/> the
+    /// object may be lost after a machine crash (a later <see cref="IStorageDriver.MoveAsync"/> of it makes it
+    /// durable at its destination).</summary>
+    Task CommitAsync(Durability durability, CancellationToken cancellationToken = default) => CommitAsync(cancellationToken);
 
     /// <summary>Throws the written bytes away, those of earlier sessions included. An object committed
     /// earlier at the path is left as it was.</summary>

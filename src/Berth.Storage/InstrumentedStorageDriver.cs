@@ -102,13 +102,16 @@ public sealed class InstrumentedStorageDriver : IStorageDriver, ILocalFileAccess
         }
     }
 
-    public async Task PutContentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    public Task PutContentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+        PutContentAsync(path, content, Durability.Durable, cancellationToken);
+
+    public async Task PutContentAsync(string path, ReadOnlyMemory<byte> content, Durability durability, CancellationToken cancellationToken = default)
     {
         StoragePath.ValidateObjectPath(path);
         var start = Stopwatch.GetTimestamp();
         try
         {
-            await _inner.PutContentAsync(path, content, cancellationToken).ConfigureAwait(false);
+            await _inner.PutContentAsync(path, content, durability, cancellationToken).ConfigureAwait(false);
             Record(Operations.PutContent, Outcomes.Ok, start);
         }
         catch (Exception e)
@@ -237,13 +240,16 @@ public sealed class InstrumentedStorageDriver : IStorageDriver, ILocalFileAccess
         }
     }
 
-    public async Task DeleteAsync(string path, CancellationToken cancellationToken = default)
+    public Task DeleteAsync(string path, CancellationToken cancellationToken = default) =>
+        DeleteAsync(path, Durability.Durable, cancellationToken);
+
+    public async Task DeleteAsync(string path, Durability durability, CancellationToken cancellationToken = default)
     {
         StoragePath.ValidateObjectPath(path);
         var start = Stopwatch.GetTimestamp();
         try
         {
-            await _inner.DeleteAsync(path, cancellationToken).ConfigureAwait(false);
+            await _inner.DeleteAsync(path, durability, cancellationToken).ConfigureAwait(false);
             Record(Operations.Delete, Outcomes.Ok, start);
         }
         catch (Exception e)
@@ -289,12 +295,14 @@ public sealed class InstrumentedStorageDriver : IStorageDriver, ILocalFileAccess
             }
         }
 
-        public async Task CommitAsync(CancellationToken cancellationToken = default)
+        public Task CommitAsync(CancellationToken cancellationToken = default) => CommitAsync(Durability.Durable, cancellationToken);
+
+        public async Task CommitAsync(Durability durability, CancellationToken cancellationToken = default)
         {
             var start = Stopwatch.GetTimestamp();
             try
             {
-                await inner.CommitAsync(cancellationToken).ConfigureAwait(false);
+                await inner.CommitAsync(durability, cancellationToken).ConfigureAwait(false);
                 driver.Record(Operations.WriterCommit, Outcomes.Ok, start);
             }
             catch (Exception e)

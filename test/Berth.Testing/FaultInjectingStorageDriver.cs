@@ -95,10 +95,15 @@ public sealed class FaultInjectingStorageDriver(IStorageDriver inner) : IStorage
     public Task<byte[]> GetContentAsync(string path, CancellationToken cancellationToken = default) =>
         inner.GetContentAsync(path, cancellationToken);
 
-    public async Task PutContentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    public Task PutContentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+        PutContentAsync(path, content, Durability.Durable, cancellationToken);
+
+    /// <summary>Volatile mutations are recorded like durable ones: a simulated crash is a process crash,
+    /// after which the operating system still holds them.</summary>
+    public async Task PutContentAsync(string path, ReadOnlyMemory<byte> content, Durability durability, CancellationToken cancellationToken = default)
     {
         BeginMutation(StorageMutationKind.PutContent, path);
-        await inner.PutContentAsync(path, content, cancellationToken).ConfigureAwait(false);
+        await inner.PutContentAsync(path, content, durability, cancellationToken).ConfigureAwait(false);
         Completed(new StorageMutation(StorageMutationKind.PutContent, path));
     }
 
@@ -127,10 +132,13 @@ public sealed class FaultInjectingStorageDriver(IStorageDriver inner) : IStorage
         Completed(new StorageMutation(StorageMutationKind.Move, sourcePath, destinationPath));
     }
 
-    public async Task DeleteAsync(string path, CancellationToken cancellationToken = default)
+    public Task DeleteAsync(string path, CancellationToken cancellationToken = default) =>
+        DeleteAsync(path, Durability.Durable, cancellationToken);
+
+    public async Task DeleteAsync(string path, Durability durability, CancellationToken cancellationToken = default)
     {
         BeginMutation(StorageMutationKind.Delete, path);
-        await inner.DeleteAsync(path, cancellationToken).ConfigureAwait(false);
+        await inner.DeleteAsync(path, durability, cancellationToken).ConfigureAwait(false);
         Completed(new StorageMutation(StorageMutationKind.Delete, path));
     }
 
@@ -175,10 +183,12 @@ public sealed class FaultInjectingStorageDriver(IStorageDriver inner) : IStorage
             return inner.WriteAsync(buffer, cancellationToken);
         }
 
-        public async Task CommitAsync(CancellationToken cancellationToken = default)
+        public Task CommitAsync(CancellationToken cancellationToken = default) => CommitAsync(Durability.Durable, cancellationToken);
+
+        public async Task CommitAsync(Durability durability, CancellationToken cancellationToken = default)
         {
             driver.BeginMutation(StorageMutationKind.WriterCommit, path);
-            await inner.CommitAsync(cancellationToken).ConfigureAwait(false);
+            await inner.CommitAsync(durability, cancellationToken).ConfigureAwait(false);
             driver.Completed(new StorageMutation(StorageMutationKind.WriterCommit, path));
         }
 

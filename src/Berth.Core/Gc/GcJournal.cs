@@ -49,9 +49,13 @@ public static class GcJournal
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out start);
     }
 
-    /// <summary>Writes an entry stamped with <paramref name="now"/> (take it before calling).</summary>
+    /// <summary>Writes an entry stamped with <paramref name="now"/> (take it before calling). The entry is
+    /// <see cref="Durability.Volatile"/>: the protocol needs it visible to a collector that is marking now,
+    /// which a put gives at once; a machine crash that loses it also ends that collector's run (on a shared
+    /// filesystem or object store the entry is on the server when the put returns), and the links the entry
+    /// protected are durable themselves, so the next run's mark finds them.</summary>
     public static Task AppendAsync(IStorageDriver driver, DateTimeOffset now, GcJournalEntry entry, CancellationToken cancellationToken = default) =>
-        driver.PutContentAsync(StoragePaths.GcJournalEntry(Bucket(now), NewId(now)), Encode(entry), cancellationToken);
+        driver.PutContentAsync(StoragePaths.GcJournalEntry(Bucket(now), NewId(now)), Encode(entry), Durability.Volatile, cancellationToken);
 
     public static byte[] Encode(GcJournalEntry entry)
     {

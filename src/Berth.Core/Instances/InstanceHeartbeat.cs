@@ -129,7 +129,7 @@ public sealed class InstanceHeartbeat : IAsyncDisposable
     }
 
     private Task WriteAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
-        _driver.PutContentAsync(Path, JsonSerializer.SerializeToUtf8Bytes(_first with { HeartbeatAt = now }, JsonOptions), cancellationToken);
+        _driver.PutContentAsync(Path, JsonSerializer.SerializeToUtf8Bytes(_first with { HeartbeatAt = now }, JsonOptions), Durability.Volatile, cancellationToken);
 
     private async Task RunAsync()
     {

@@ -19,7 +19,9 @@ namespace Berth.Core.Uploads;
 /// </summary>
 public sealed class UploadService(IStorageDriver driver, BlobService blobs, TimeProvider? timeProvider = null)
 {
-    private const int BufferSize = 128 * 1024;
+    /// <summary>Bytes gathered from the request body before one write to storage: large enough that a 64 MiB
+    /// push is 64 writes, not thousands of socket-sized ones.</summary>
+    private const int BufferSize = 1024 * 1024;
     private readonly ConcurrentDictionary<string, HashState> _states = new(StringComparer.Ordinal);
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
     private long _open;
@@ -41,7 +43,7 @@ public sealed class UploadService(IStorageDriver driver, BlobService blobs, Time
     {
         var id = Guid.NewGuid().ToString("D");
         var startedAt = _time.GetUtcNow().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
-        await driver.PutContentAsync(StoragePaths.UploadStartedAt(repository, id), Encoding.ASCII.GetBytes(startedAt), cancellationToken).ConfigureAwait(false);
+        await driver.PutContentAsync(StoragePaths.UploadStartedAt(repository, id), Encoding.ASCII.GetBytes(startedAt), Durability.Volatile, cancellationToken).ConfigureAwait(false);
         return id;
     }
 
@@ -100,7 +102,7 @@ public sealed class UploadService(IStorageDriver driver, BlobService blobs, Time
                     await CopyAsync(body, writer, state, cancellationToken).ConfigureAwait(false);
                 }
                 size = writer.Size;
-                await writer.CommitAsync(cancellationToken).ConfigureAwait(false);
+                await writer.CommitAsync(Durability.Volatile, cancellationToken).ConfigureAwait(false);
             }
             Digest actual;
             if (state.Offset == size && expected.Algorithm == Digest.Sha256)
@@ -134,7 +136,7 @@ public sealed class UploadService(IStorageDriver driver, BlobService blobs, Time
             {
                 await CopyAsync(body, writer, state, cancellationToken).ConfigureAwait(false);
                 size = writer.Size;
-                await writer.CommitAsync(cancellationToken).ConfigureAwait(false);
+                await writer.CommitAsync(Durability.Volatile, cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -209,13 +211,23 @@ public sealed class UploadService(IStorageDriver driver, BlobService blobs, Time
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
         {
-            int read;
-            while ((read = await body.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken).ConfigureAwait(false)) > 0)
+            while (true)
             {
-                await writer.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                var filled = 0;
+                int read;
+                while (filled < BufferSize
+                    && (read = await body.ReadAsync(buffer.AsMemory(filled, BufferSize - filled), cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    filled += read;
+                }
+                if (filled == 0)
+                {
+                    break;
+                }
+                await writer.WriteAsync(buffer.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
                 if (hashing)
                 {
-                    state.Hash.AppendData(buffer, 0, read);
+                    state.Hash.AppendData(buffer, 0, filled);
                 }
             }
             if (hashing)
@@ -310,7 +322,7 @@ public sealed class UploadService(IStorageDriver driver, BlobService blobs, Time
     {
         try
         {
-            await driver.DeleteAsync(path, CancellationToken.None).ConfigureAwait(false);
+            await driver.DeleteAsync(path, Durability.Volatile, CancellationToken.None).ConfigureAwait(false);
         }
         catch (PathNotFoundException)
         {

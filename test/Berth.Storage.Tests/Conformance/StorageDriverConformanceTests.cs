@@ -98,6 +98,55 @@ public abstract class StorageDriverConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task VolatilePut_IsAtomicAndVisibleLikeADurableOne()
+    {
+        var path = NewPath();
+        var first = RandomBytes(64 * 1024, seed: 1);
+        var second = RandomBytes(1000, seed: 2);
+
+        await Driver.PutContentAsync(path, first, Durability.Volatile);
+        Assert.Equal(first, await Driver.GetContentAsync(path));
+        await Driver.PutContentAsync(path, second, Durability.Volatile);
+
+        Assert.Equal(second, await Driver.GetContentAsync(path));
+        Assert.Equal(second.Length, (await Driver.StatAsync(path)).Size);
+        Assert.Contains(path, await Driver.ListAsync(StoragePath.Parent(path)));
+    }
+
+    [Fact]
+    public async Task VolatileDelete_RemovesObjectAndEmptyDirectories()
+    {
+        var path = NewPath();
+        await Driver.PutContentAsync(path, RandomBytes(10, seed: 1));
+
+        await Driver.DeleteAsync(StoragePath.Parent(path), Durability.Volatile);
+
+        await Assert.ThrowsAsync<PathNotFoundException>(() => Driver.GetContentAsync(path));
+        await Assert.ThrowsAsync<PathNotFoundException>(() => Driver.StatAsync(StoragePath.Parent(path)));
+        await Assert.ThrowsAsync<PathNotFoundException>(() => Driver.DeleteAsync(path, Durability.Volatile));
+    }
+
+    [Fact]
+    public async Task VolatileCommit_ThenMove_PublishesWholeContent()
+    {
+        var source = NewPath();
+        var destination = NewPath();
+        var content = RandomBytes(3 * 1024 * 1024 + 17, seed: 3);
+        await using (var writer = await Driver.CreateWriterAsync(source, append: false))
+        {
+            await writer.WriteAsync(content.AsMemory(0, 1024 * 1024));
+            await writer.WriteAsync(content.AsMemory(1024 * 1024));
+            await writer.CommitAsync(Durability.Volatile);
+        }
+        Assert.Equal(content, await Driver.GetContentAsync(source));
+
+        await Driver.MoveAsync(source, destination);
+
+        Assert.Equal(content, await Driver.GetContentAsync(destination));
+        await Assert.ThrowsAsync<PathNotFoundException>(() => Driver.GetContentAsync(source));
+    }
+
+    [Fact]
     public async Task PutContent_Overwrite_ReplacesWholeContent()
     {
         var path = NewPath();
