@@ -49,4 +49,7 @@ public static class LinkFile
 
     public static Task WriteAsync(IStorageDriver driver, string path, Digest digest, CancellationToken cancellationToken = default) =>
         driver.PutContentAsync(path, Encode(digest), cancellationToken);
+
+    public static Task WriteAsync(IStorageDriver driver, string path, Digest digest, Durability durability, CancellationToken cancellationToken = default) =>
+        driver.PutContentAsync(path, Encode(digest), durability, cancellationToken);
 }

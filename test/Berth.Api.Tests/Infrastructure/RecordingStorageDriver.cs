@@ -37,6 +37,15 @@ public sealed class RecordingStorageDriver(IStorageDriver inner) : IStorageDrive
         _operations.Enqueue(new StorageOperation("put", path));
     }
 
+    /// <summary>Volatile writes are recorded with a "~" after the verb ("put~", "commit~", "delete~").</summary>
+    public async Task PutContentAsync(string path, ReadOnlyMemory<byte> content, Durability durability, CancellationToken cancellationToken = default)
+    {
+        await inner.PutContentAsync(path, content, durability, cancellationToken).ConfigureAwait(false);
+        _operations.Enqueue(new StorageOperation(Verb("put", durability), path));
+    }
+
+    private static string Verb(string verb, Durability durability) => durability == Durability.Volatile ? verb + "~" : verb;
+
     public Task<Stream> OpenReadAsync(string path, long offset = 0, CancellationToken cancellationToken = default) =>
         inner.OpenReadAsync(path, offset, cancellationToken);
 
@@ -72,6 +81,12 @@ public sealed class RecordingStorageDriver(IStorageDriver inner) : IStorageDrive
         _operations.Enqueue(new StorageOperation("delete", path));
     }
 
+    public async Task DeleteAsync(string path, Durability durability, CancellationToken cancellationToken = default)
+    {
+        await inner.DeleteAsync(path, durability, cancellationToken).ConfigureAwait(false);
+        _operations.Enqueue(new StorageOperation(Verb("delete", durability), path));
+    }
+
     private sealed class RecordingWriter(IStorageWriter inner, string path, ConcurrentQueue<StorageOperation> operations) : IStorageWriter
     {
         public long Size => inner.Size;
@@ -83,6 +98,12 @@ public sealed class RecordingStorageDriver(IStorageDriver inner) : IStorageDrive
         {
             await inner.CommitAsync(cancellationToken).ConfigureAwait(false);
             operations.Enqueue(new StorageOperation("commit", path));
+        }
+
+        public async Task CommitAsync(Durability durability, CancellationToken cancellationToken = default)
+        {
+            await inner.CommitAsync(durability, cancellationToken).ConfigureAwait(false);
+            operations.Enqueue(new StorageOperation(Verb("commit", durability), path));
         }
 
         public Task CancelAsync(CancellationToken cancellationToken = default) => inner.CancelAsync(cancellationToken);
