@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.IO.Enumeration;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -419,12 +420,80 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         }
     }
 
+    /// <summary>Makes the directory's entries durable. Concurrent callers for one directory share syncs (group
+    /// commit): a caller needs a sync that starts after its own change, so it waits for the one in flight to
+    /// end and then joins the next, which one of the waiters runs for all of them. Under parallel pushes the
+    /// shared folders (revisions/sha256, tags, _layers/sha256) are synced once per round, not once per push.</summary>
     private void SyncDirectory(string dir)
     {
         if (!_sync || !OperatingSystem.IsLinux())
         {
             return;
         }
+        var group = _directorySyncs.GetOrAdd(dir, static _ => new DirectorySyncGroup());
+        lock (group)
+        {
+            group.Users++;
+        }
+        try
+        {
+            group.Sync(dir);
+        }
+        finally
+        {
+            lock (group)
+            {
+                if (--group.Users == 0)
+                {
+                    _directorySyncs.TryRemove(new KeyValuePair<string, DirectorySyncGroup>(dir, group));
+                }
+            }
+        }
+    }
+
+    private readonly ConcurrentDictionary<string, DirectorySyncGroup> _directorySyncs = new(StringComparer.Ordinal);
+
+    /// <summary>Syncs of one directory, numbered; <see cref="Users"/> counts the callers inside.</summary>
+    private sealed class DirectorySyncGroup
+    {
+        public int Users;
+        private long _started;
+        private long _completed;
+        private bool _running;
+
+        public void Sync(string dir)
+        {
+            lock (this)
+            {
+                var needed = _started + 1;
+                while (_completed < needed)
+                {
+                    if (_running)
+                    {
+                        Monitor.Wait(this);
+                        continue;
+                    }
+                    _running = true;
+                    var ticket = ++_started;
+                    Monitor.Exit(this);
+                    try
+                    {
+                        FsyncDirectory(dir);
+                    }
+                    finally
+                    {
+                        Monitor.Enter(this);
+                        _running = false;
+                        _completed = ticket;
+                        Monitor.PulseAll(this);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void FsyncDirectory(string dir)
+    {
         var fd = Native.open(dir, Native.O_RDONLY | Native.O_DIRECTORY | Native.O_CLOEXEC);
         if (fd < 0)
         {
