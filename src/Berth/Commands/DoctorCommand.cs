@@ -270,21 +270,15 @@ internal static class DoctorCommand
     private static async Task<MaintenanceStorage?> OpenStorageAsync(ParseResult parseResult, StorageOptions shared, CancellationToken cancellationToken)
     {
         MaintenanceStorage storage;
-        if (parseResult.GetValue(shared.Config) is { } config)
+        var config = parseResult.GetValue(shared.Config);
+        try
         {
-            try
-            {
-                storage = MaintenanceStorage.FromConfig(config);
-            }
-            catch (ConfigException e)
-            {
-                Fail($"cannot use --config {config}: {e.Message}");
-                return null;
-            }
+            storage = config is not null ? MaintenanceStorage.FromConfig(config) : MaintenanceStorage.FromDirectory(parseResult.GetValue(shared.Data) ?? "./data");
         }
-        else
+        catch (ConfigException e)
         {
-            storage = MaintenanceStorage.FromDirectory(parseResult.GetValue(shared.Data) ?? "./data");
+            Fail(config is not null ? $"cannot use --config {config}: {e.Message}" : e.Message);
+            return null;
         }
         if (await storage.CheckAsync(requireRegistry: true, cancellationToken).ConfigureAwait(false) is { } problem)
         {

@@ -29,28 +29,26 @@ internal sealed class MaintenanceStorage : IDisposable
     /// <summary>True when objects are local files: directories are then listed, an object store is walked by prefix.</summary>
     public bool IsLocal => Driver is ILocalFileAccess;
 
-    /// <summary>The filesystem storage under <paramref name="root"/> (not checked: see <see cref="CheckAsync"/>).</summary>
-    public static MaintenanceStorage FromDirectory(string root) => new(new FileSystemDriver(root), root);
+    /// <summary>The filesystem storage under <paramref name="root"/>. Throws <see cref="ConfigException"/> when the
+    /// folder does not exist (it is not created: a mistyped path must not become an empty registry).</summary>
+    public static MaintenanceStorage FromDirectory(string root) => Directory.Exists(root)
+        ? new(new FileSystemDriver(root), root)
+        : throw new ConfigException($"storage root {root} does not exist");
 
     /// <summary>The storage <paramref name="configPath"/> names. Throws <see cref="ConfigException"/> for a file that
     /// names none, or none Berth can open.</summary>
     public static MaintenanceStorage FromConfig(string configPath)
     {
         var settings = ConfigLoader.LoadStorage(configPath, ServeCommand.Environment());
-        return new MaintenanceStorage(StorageFactory.Create(settings), settings.Describe());
+        return settings.Driver == "filesystem" ? FromDirectory(settings.RootDirectory) : new MaintenanceStorage(StorageFactory.Create(settings), settings.Describe());
     }
 
     /// <summary>
     /// Checks that the storage answers and holds a registry (docker/registry/v2). Returns null when it does, else
-    /// what is wrong. A filesystem root that does not exist is "does not exist"; an object store that cannot
-    /// be reached (or refuses the credentials) names the store's error.
+    /// what is wrong: an object store that cannot be reached (or refuses the credentials) names the store's error.
     /// </summary>
     public async Task<string?> CheckAsync(bool requireRegistry, CancellationToken cancellationToken)
     {
-        if (Driver is FileSystemDriver fs && !Directory.Exists(fs.RootDirectory))
-        {
-            return $"storage root {Description} does not exist";
-        }
         try
         {
             var root = await Driver.StatAsync(StoragePaths.Root, cancellationToken).ConfigureAwait(false);
