@@ -22,6 +22,9 @@ internal static class DoctorCommand
     public const int ExitErrors = 1;
     public const int ExitCouldNotRun = 2;
 
+    /// <summary>Repositories checked at once on an object store (as many storage calls as <c>berth gc</c> keeps in flight).</summary>
+    private const int ObjectStoreParallelism = 32;
+
     /// <summary>The options every doctor command takes (recursive: they work after the subcommand too).</summary>
     private sealed record StorageOptions(Option<string> Data, Option<string> Config, Option<bool> Force, Option<string> Format)
     {
@@ -43,7 +46,7 @@ internal static class DoctorCommand
         var output = new Option<string>("--output") { Description = "Write the report to FILE (atomically) instead of stdout." };
         var repair = new Option<bool>("--repair") { Description = "Print the repair plan (dry run)." };
         var yes = new Option<bool>("--yes") { Description = "With --repair: carry the plan out (moves items to the quarantine)." };
-        var parallelism = new Option<string>("--parallelism") { Description = "Repositories checked at once (default 2 x cores)." };
+        var parallelism = new Option<string>("--parallelism") { Description = "Repositories checked at once (default 2 x cores on a filesystem, 32 on an object store, where each request waits on the network)." };
 
         var command = new Command("doctor", "Check registry storage (Berth or any Distribution-based registry) and repair it without losing anything.")
         {
@@ -69,10 +72,14 @@ internal static class DoctorCommand
             {
                 return Fail($"--upload-age '{ageText}' is not a duration (examples: 24h, 90m, 2d)");
             }
-            var degree = Math.Max(2, 2 * Environment.ProcessorCount);
-            if (parseResult.GetValue(parallelism) is { } pText && (!int.TryParse(pText, NumberStyles.None, CultureInfo.InvariantCulture, out degree) || degree < 1))
+            int? requestedDegree = null;
+            if (parseResult.GetValue(parallelism) is { } pText)
             {
-                return Fail($"--parallelism '{pText}' is not a positive number");
+                if (!int.TryParse(pText, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
+                {
+                    return Fail($"--parallelism '{pText}' is not a positive number");
+                }
+                requestedDegree = n;
             }
             if (parseResult.GetValue(yes) && !parseResult.GetValue(repair))
             {
@@ -84,6 +91,9 @@ internal static class DoctorCommand
                 return ExitCouldNotRun;
             }
             var driver = storage.Driver;
+            // A local scan is bound by the cores; an object store's by request latency (measured on Ceph RGW with 300
+            // repositories: 95 s with 4 repositories at once, 24 s with 32).
+            var degree = requestedDegree ?? (storage.IsLocal ? Math.Max(2, 2 * Environment.ProcessorCount) : ObjectStoreParallelism);
 
             var scope = new DoctorScope { RepositoryPrefix = parseResult.GetValue(repository)?.Trim('/'), Tag = parseResult.GetValue(tag) };
             if (parseResult.GetValue(paths) is { } pathsFile)
