@@ -453,6 +453,60 @@ public sealed class ConfigLoaderTests : IDisposable
         var e = Fails(Write("version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: [unclosed\nhttp:\n  addr: :5000\n"));
         Assert.Contains("line", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void LoadStorage_NamesWhatServeWouldOpen_EvenWhereServingIsRefused()
+    {
+        var s3 = Write("""
+            version: 0.1
+            storage:
+              s3:
+                regionendpoint: http://127.0.0.1:7480
+                bucket: registry
+                accesskey: AK
+                secretkey: SK
+                rootdirectory: /gitlab/registry
+              maintenance:
+                readonly:
+                  enabled: true
+            auth:
+              htpasswd:
+                realm: r
+                path: /nowhere
+            """, "s3.yml");
+        Fails(s3); // serve refuses auth it cannot do; the storage is still named
+        var storage = ConfigLoader.LoadStorage(s3, NoEnvironment);
+        Assert.Equal("s3", storage.Driver);
+        Assert.Equal("registry", storage.S3!.Bucket);
+        Assert.Equal("/gitlab/registry", storage.RootDirectory);
+        Assert.Equal(storage.S3, ConfigLoader.LoadStorage(s3, NoEnvironment).S3);
+
+        // REGISTRY_* variables apply as for serve.
+        Assert.Equal("other", ConfigLoader.LoadStorage(s3, new Dictionary<string, string> { ["REGISTRY_STORAGE_S3_BUCKET"] = "other" }).S3!.Bucket);
+        Assert.Equal(Path.Combine(_dir, "fs"), ConfigLoader.LoadStorage(Write("storage:\n  filesystem:\n    rootdirectory: x\n", "fs.yml"),
+            new Dictionary<string, string> { ["REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY"] = Path.Combine(_dir, "fs") }).RootDirectory);
+    }
+
+    [Fact]
+    public void LoadStorage_FilesystemWithoutRoot_IsDistributionsDefault()
+    {
+        var storage = ConfigLoader.LoadStorage(Write("storage:\n  filesystem: {}\n"), NoEnvironment);
+        Assert.Equal(("filesystem", "/var/lib/registry"), (storage.Driver, storage.RootDirectory));
+    }
+
+    [Theory]
+    [InlineData("version: 0.1\nhttp:\n  addr: :5000\n", "names no storage")]
+    [InlineData("", "names no storage")]
+    [InlineData("storage:\n  delete:\n    enabled: true\n", "names no storage")]
+    [InlineData("storage:\n  inmemory:\n", "storage.inmemory")]
+    [InlineData("storage:\n  gcs:\n    bucket: b\n", "storage.gcs")]
+    [InlineData("storage:\n  s3:\n    region: us-east-1\n", "storage.s3.bucket is required")]
+    [InlineData("storage:\n  s3:\n    bucket: b\n  filesystem:\n    rootdirectory: /x\n", "exactly one driver")]
+    public void LoadStorage_NoUsableStorage_SaysWhy(string yaml, string expected)
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.LoadStorage(Write(yaml), NoEnvironment));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
 }
 
 public sealed class ConfigLoaderMalformedYamlTests : IDisposable
@@ -499,4 +553,5 @@ public sealed class ConfigLoaderMalformedYamlTests : IDisposable
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load(path, new Dictionary<string, string>(), new ConfigOverrides()));
         Assert.Contains(path, e.Message, StringComparison.Ordinal);
     }
+
 }

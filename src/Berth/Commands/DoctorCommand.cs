@@ -1,12 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using Berth.Maintenance.Configuration;
+using Berth.Configuration;
 using Berth.Maintenance.Doctor;
 using Berth.Maintenance.Doctor.Repair;
 using Berth.Maintenance.Doctor.Reports;
 using Berth.Storage;
-using Berth.Storage.FileSystem;
 using Berth.Storage.Layout;
 using Spectre.Console;
 
@@ -23,12 +22,15 @@ internal static class DoctorCommand
     public const int ExitErrors = 1;
     public const int ExitCouldNotRun = 2;
 
+    /// <summary>Repositories checked at once on an object store (as many storage calls as <c>berth gc</c> keeps in flight).</summary>
+    private const int ObjectStoreParallelism = 32;
+
     /// <summary>The options every doctor command takes (recursive: they work after the subcommand too).</summary>
     private sealed record StorageOptions(Option<string> Data, Option<string> Config, Option<bool> Force, Option<string> Format)
     {
         public static StorageOptions Create() => new(
-            new Option<string>("--data") { Description = "Filesystem storage root holding docker/registry/v2 (default ./data).", Recursive = true },
-            new Option<string>("--config") { Description = "A Distribution config.yml; its storage.filesystem.rootdirectory is used instead of --data.", Recursive = true },
+            new Option<string>("--data") { Description = "Filesystem storage root holding docker/registry/v2 (default ./data; --config names any storage).", Recursive = true },
+            new Option<string>("--config") { Description = "A Distribution (or Berth) config.yml: the storage its storage section names (filesystem or s3, as berth serve opens it) is used instead of --data.", Recursive = true },
             new Option<bool>("--force") { Description = "Repair or restore even though a running Berth reports this storage as live.", Recursive = true },
             new Option<string>("--format") { Description = "Output: text (default), json or prometheus (json and text for 'quarantine list').", Recursive = true });
     }
@@ -44,7 +46,7 @@ internal static class DoctorCommand
         var output = new Option<string>("--output") { Description = "Write the report to FILE (atomically) instead of stdout." };
         var repair = new Option<bool>("--repair") { Description = "Print the repair plan (dry run)." };
         var yes = new Option<bool>("--yes") { Description = "With --repair: carry the plan out (moves items to the quarantine)." };
-        var parallelism = new Option<string>("--parallelism") { Description = "Repositories checked at once (default 2 x cores)." };
+        var parallelism = new Option<string>("--parallelism") { Description = "Repositories checked at once (default 2 x cores on a filesystem, 32 on an object store, where each request waits on the network)." };
 
         var command = new Command("doctor", "Check registry storage (Berth or any Distribution-based registry) and repair it without losing anything.")
         {
@@ -70,20 +72,28 @@ internal static class DoctorCommand
             {
                 return Fail($"--upload-age '{ageText}' is not a duration (examples: 24h, 90m, 2d)");
             }
-            var degree = Math.Max(2, 2 * Environment.ProcessorCount);
-            if (parseResult.GetValue(parallelism) is { } pText && (!int.TryParse(pText, NumberStyles.None, CultureInfo.InvariantCulture, out degree) || degree < 1))
+            int? requestedDegree = null;
+            if (parseResult.GetValue(parallelism) is { } pText)
             {
-                return Fail($"--parallelism '{pText}' is not a positive number");
+                if (!int.TryParse(pText, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
+                {
+                    return Fail($"--parallelism '{pText}' is not a positive number");
+                }
+                requestedDegree = n;
             }
             if (parseResult.GetValue(yes) && !parseResult.GetValue(repair))
             {
                 return Fail("--yes only goes with --repair");
             }
-            var driver = OpenStorage(parseResult, shared);
-            if (driver is null)
+            using var storage = await OpenStorageAsync(parseResult, shared, cancellationToken).ConfigureAwait(false);
+            if (storage is null)
             {
                 return ExitCouldNotRun;
             }
+            var driver = storage.Driver;
+            // A local scan is bound by the cores; an object store's by request latency (measured on Ceph RGW with 300
+            // repositories: 95 s with 4 repositories at once, 24 s with 32).
+            var degree = requestedDegree ?? (storage.IsLocal ? Math.Max(2, 2 * Environment.ProcessorCount) : ObjectStoreParallelism);
 
             var scope = new DoctorScope { RepositoryPrefix = parseResult.GetValue(repository)?.Trim('/'), Tag = parseResult.GetValue(tag) };
             if (parseResult.GetValue(paths) is { } pathsFile)
@@ -170,12 +180,12 @@ internal static class DoctorCommand
                 return ExitCouldNotRun;
             }
             var format = ParseFormat(parseResult.GetValue(shared.Format), allowPrometheus: false);
-            var driver = format is null ? null : OpenStorage(parseResult, shared);
-            if (driver is null)
+            using var storage = format is null ? null : await OpenStorageAsync(parseResult, shared, cancellationToken).ConfigureAwait(false);
+            if (storage is null)
             {
                 return ExitCouldNotRun;
             }
-            var items = await Doctor.ListQuarantineAsync(driver, cancellationToken).ConfigureAwait(false);
+            var items = await Doctor.ListQuarantineAsync(storage.Driver, cancellationToken).ConfigureAwait(false);
             if (format == ReportFormat.Json)
             {
                 Console.Out.Write(JsonSerializer.Serialize(new { items }, new JsonSerializerOptions { WriteIndented = true }) + "\n");
@@ -215,14 +225,14 @@ internal static class DoctorCommand
             {
                 return Fail("restore needs a quarantine id (see berth doctor quarantine list)");
             }
-            var driver = OpenStorage(parseResult, shared);
-            if (driver is null)
+            using var storage = await OpenStorageAsync(parseResult, shared, cancellationToken).ConfigureAwait(false);
+            if (storage is null)
             {
                 return ExitCouldNotRun;
             }
             try
             {
-                var journal = await Doctor.RestoreAsync(driver, parseResult.GetValue(id)!, new RepairOptions { DryRun = false, Force = parseResult.GetValue(shared.Force) }, cancellationToken).ConfigureAwait(false);
+                var journal = await Doctor.RestoreAsync(storage.Driver, parseResult.GetValue(id)!, new RepairOptions { DryRun = false, Force = parseResult.GetValue(shared.Force) }, cancellationToken).ConfigureAwait(false);
                 var what = journal.Tag is not null ? $"{journal.Repository}:{journal.Tag}" : journal.Root;
                 Console.Out.WriteLine($"restored {journal.Id} ({journal.Class}, {what}): {journal.Objects.Count(o => o.Removed)} object(s) back in place, quarantine item removed");
                 return ExitHealthy;
@@ -265,40 +275,28 @@ internal static class DoctorCommand
         }
     }
 
-    /// <summary>The filesystem storage named by --config or --data, or null (after saying why) when it is not there.</summary>
-    private static FileSystemDriver? OpenStorage(ParseResult parseResult, StorageOptions shared)
+    /// <summary>The storage named by --config (any driver its storage section names, as berth serve opens it) or
+    /// --data (a filesystem root, default ./data), or null (after saying why) when it cannot be opened or holds no registry.</summary>
+    private static async Task<MaintenanceStorage?> OpenStorageAsync(ParseResult parseResult, StorageOptions shared, CancellationToken cancellationToken)
     {
-        var root = parseResult.GetValue(shared.Data) ?? "./data";
-        if (parseResult.GetValue(shared.Config) is { } config)
-        {
-            try
-            {
-                root = DistributionConfig.ReadFilesystemRoot(File.ReadAllText(config));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
-            {
-                Fail($"cannot use --config {config}: {e.Message}");
-                return null;
-            }
-        }
-        if (!Directory.Exists(root))
-        {
-            Fail($"storage root {root} does not exist");
-            return null;
-        }
-        var driver = new FileSystemDriver(root);
+        MaintenanceStorage storage;
+        var config = parseResult.GetValue(shared.Config);
         try
         {
-            if (driver.StatAsync(StoragePaths.Root).GetAwaiter().GetResult().IsDirectory)
-            {
-                return driver;
-            }
+            storage = config is not null ? MaintenanceStorage.FromConfig(config) : MaintenanceStorage.FromDirectory(parseResult.GetValue(shared.Data) ?? "./data");
         }
-        catch (PathNotFoundException)
+        catch (ConfigException e)
         {
+            Fail(config is not null ? $"cannot use --config {config}: {e.Message}" : e.Message);
+            return null;
         }
-        Fail($"{Path.GetFullPath(root)} holds no docker/registry/v2: is it a registry's storage root?");
-        return null;
+        if (await storage.CheckAsync(requireRegistry: true, cancellationToken).ConfigureAwait(false) is { } problem)
+        {
+            storage.Dispose();
+            Fail(problem);
+            return null;
+        }
+        return storage;
     }
 
     private static int Fail(string message)

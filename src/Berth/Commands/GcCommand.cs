@@ -2,9 +2,7 @@ using System.CommandLine;
 using Berth.Configuration;
 using Berth.Maintenance.GarbageCollection;
 using Berth.Storage;
-using Berth.Storage.FileSystem;
 using Spectre.Console;
-using YamlDotNet.RepresentationModel;
 
 namespace Berth.Commands;
 
@@ -14,7 +12,7 @@ internal static class GcCommand
     public static Command Create()
     {
         var data = new Option<string?>("--data") { Description = "Filesystem storage root holding docker/registry/v2." };
-        var config = new Option<string?>("--config") { Description = "A Distribution config.yml; its storage.filesystem.rootdirectory is used (--data wins)." };
+        var config = new Option<string?>("--config") { Description = "A Distribution (or Berth) config.yml: the storage its storage section names (filesystem or s3, as berth serve opens it); --data wins." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Only report what would be deleted and the bytes freed." };
         var delete = new Option<bool>("--delete") { Description = "Delete (the default without --dry-run; accepted for scripts that say it explicitly). Safe while Berth instances push into the same storage." };
         var deleteUntagged = new Option<bool>("--delete-untagged") { Description = "Also delete manifests no tag reaches (through indexes and referrers)." };
@@ -29,7 +27,7 @@ internal static class GcCommand
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (parse, cancellationToken) =>
         {
-            string root;
+            MaintenanceStorage? storage = null;
             GcOptions options;
             try
             {
@@ -45,31 +43,36 @@ internal static class GcCommand
                 {
                     throw new ConfigException("--dry-run and --delete contradict each other");
                 }
-                root = parse.GetValue(data) ?? (parse.GetValue(config) is { } file ? ReadRootDirectory(file)
-                    : throw new ConfigException("name the storage with --data DIR or --config FILE"));
+                storage = parse.GetValue(data) is { } root ? MaintenanceStorage.FromDirectory(root)
+                    : parse.GetValue(config) is { } file ? MaintenanceStorage.FromConfig(file)
+                    : throw new ConfigException("name the storage with --data DIR or --config FILE");
                 options = new GcOptions
                 {
                     DryRun = parse.GetValue(dryRun),
                     DeleteUntagged = parse.GetValue(deleteUntagged),
                     Grace = ConfigLoader.ParseDuration(parse.GetValue(grace)!, "--grace"),
                     UploadAge = ConfigLoader.ParseDuration(parse.GetValue(uploadAge)!, "--upload-age"),
+                    // Directories are listed on a filesystem, an object store is walked by prefix (a thousand keys a request).
+                    ListDirectories = storage.IsLocal,
                 };
             }
             catch (ConfigException e)
             {
+                storage?.Dispose();
                 await Console.Error.WriteLineAsync("berth gc: " + e.Message).ConfigureAwait(false);
                 return 2;
             }
-            if (!Directory.Exists(root))
+            using var owned = storage;
+            if (await storage.CheckAsync(requireRegistry: false, cancellationToken).ConfigureAwait(false) is { } problem)
             {
-                await Console.Error.WriteLineAsync($"berth gc: storage root {root} does not exist").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync("berth gc: " + problem).ConfigureAwait(false);
                 return 2;
             }
             // Collection is bound by storage latency, and filesystem calls block their thread: give the pool
             // enough threads up front for the parallel walks and reads instead of letting it grow slowly.
             ThreadPool.GetMinThreads(out var workers, out var io);
             ThreadPool.SetMinThreads(Math.Max(workers, 2 * options.Concurrency), io);
-            var driver = new FileSystemDriver(root);
+            var driver = storage.Driver;
             GcReport report;
             try
             {
@@ -145,47 +148,4 @@ internal static class GcCommand
     {
         public void Report(GcProgress value) => report(value);
     }
-
-    /// <summary>storage.filesystem.rootdirectory from a Distribution config.yml (REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY overrides, as in Distribution).</summary>
-    internal static string ReadRootDirectory(string path)
-    {
-        if (Environment.GetEnvironmentVariable("REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY") is { Length: > 0 } fromEnvironment)
-        {
-            return fromEnvironment;
-        }
-        if (!File.Exists(path))
-        {
-            throw new ConfigException($"configuration file '{path}' does not exist");
-        }
-        YamlStream yaml = [];
-        try
-        {
-            using var reader = new StreamReader(path);
-            yaml.Load(reader);
-        }
-        catch (YamlDotNet.Core.YamlException e)
-        {
-            throw new ConfigException($"{path}: line {e.Start.Line}: {e.Message}");
-        }
-        if (yaml.Documents.Count > 0 && yaml.Documents[0].RootNode is YamlMappingNode document
-            && Child(document, "storage") is YamlMappingNode storage)
-        {
-            if (Child(storage, "filesystem") is YamlMappingNode fs && Child(fs, "rootdirectory") is YamlScalarNode { Value: { Length: > 0 } rootDirectory })
-            {
-                return rootDirectory;
-            }
-            foreach (var (key, _) in storage.Children)
-            {
-                var driver = ((YamlScalarNode)key).Value;
-                if (driver is "s3" or "gcs" or "azure" or "swift" or "oss" or "inmemory")
-                {
-                    throw new ConfigException($"{path}: storage.{driver} is not supported by berth gc in this version (filesystem is)");
-                }
-            }
-        }
-        throw new ConfigException($"{path}: storage.filesystem.rootdirectory is not set");
-    }
-
-    private static YamlNode? Child(YamlMappingNode node, string key) =>
-        node.Children.FirstOrDefault(kv => kv.Key is YamlScalarNode { Value: { } k } && string.Equals(k, key, StringComparison.OrdinalIgnoreCase)).Value;
 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Berth.Logs.Analysis;
 using Berth.Logs.Diagnosis;
-using Berth.Storage.FileSystem;
+using Berth.Configuration;
 using Berth.Logs.Input;
 using Berth.Logs.Reporting;
 
@@ -32,15 +32,16 @@ internal static class LogsCommand
         var until = Text("--until", "Only lines before this time (same forms as --since).");
         var pathsOut = Text("--paths-out", "Write the failing manifest paths (/v2/<name>/manifests/<ref>, one per line, most frequent first) to FILE, for 'berth doctor --paths FILE'.");
         var threads = Text("--threads", "Worker threads. Default: one per core.");
-        var doctor = new Option<bool>("--doctor") { Description = "Run berth doctor on exactly the failing manifest paths and show each path's failure class beside its count (needs --data)." };
+        var doctor = new Option<bool>("--doctor") { Description = "Run berth doctor on exactly the failing manifest paths and show each path's failure class beside its count (needs --data or --config)." };
         var data = Text("--data", "Filesystem storage root (holding docker/registry/v2) that --doctor reads.");
+        var config = Text("--config", "A Distribution (or Berth) config.yml: --doctor reads the storage it names (filesystem or s3, as berth serve opens it).");
 
         var command = new Command("logs", "Find the failing request paths in HAProxy, registry (JSON) and NGINX/Apache logs.")
         {
             TreatUnmatchedTokensAsErrors = false,
         };
         command.Arguments.Add(files);
-        foreach (var option in new[] { status, top, format, method, by, grep, since, until, pathsOut, threads, data })
+        foreach (var option in new[] { status, top, format, method, by, grep, since, until, pathsOut, threads, data, config })
         {
             command.Options.Add(option);
         }
@@ -53,7 +54,7 @@ internal static class LogsCommand
                 return Usage($"unknown argument '{parseResult.UnmatchedTokens[0]}'");
             }
 
-            foreach (var option in new[] { status, top, format, method, by, grep, since, until, pathsOut, threads, data })
+            foreach (var option in new[] { status, top, format, method, by, grep, since, until, pathsOut, threads, data, config })
             {
                 if (parseResult.GetResult(option) is { Implicit: false, Tokens.Count: 0 })
                 {
@@ -176,20 +177,43 @@ internal static class LogsCommand
             }
 
             var dataDir = parseResult.GetValue(data);
+            var configFile = parseResult.GetValue(config);
             var runDoctor = parseResult.GetValue(doctor);
-            if (runDoctor && dataDir is null)
+            if (runDoctor && dataDir is null && configFile is null)
             {
-                return Usage("--doctor needs --data DIR (the storage root to diagnose)");
+                return Usage("--doctor needs --data DIR or --config FILE (the storage to diagnose)");
             }
-            if (runDoctor && !Directory.Exists(dataDir))
+            if (runDoctor && dataDir is not null && configFile is not null)
+            {
+                return Usage("--data and --config both name the storage: give one");
+            }
+            if (runDoctor && dataDir is not null && !Directory.Exists(dataDir))
             {
                 return Usage($"--data: no such directory: {dataDir}");
             }
-
-            var report = await LogAnalyzer.AnalyzeAsync(inputs, query, cancellationToken).ConfigureAwait(false);
+            MaintenanceStorage? storage = null;
             if (runDoctor)
             {
-                report = await PathDiagnosis.AttachAsync(report, new DoctorPathDiagnoser(new FileSystemDriver(dataDir!)), cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    storage = dataDir is not null ? MaintenanceStorage.FromDirectory(dataDir) : MaintenanceStorage.FromConfig(configFile!);
+                }
+                catch (ConfigException e)
+                {
+                    return Usage($"--config {configFile}: {e.Message}");
+                }
+                if (await storage.CheckAsync(requireRegistry: false, cancellationToken).ConfigureAwait(false) is { } problem)
+                {
+                    storage.Dispose();
+                    return Usage(problem);
+                }
+            }
+            using var owned = storage;
+
+            var report = await LogAnalyzer.AnalyzeAsync(inputs, query, cancellationToken).ConfigureAwait(false);
+            if (storage is not null)
+            {
+                report = await PathDiagnosis.AttachAsync(report, new DoctorPathDiagnoser(storage.Driver), cancellationToken).ConfigureAwait(false);
             }
             if (parseResult.GetValue(pathsOut) is { } pathsFile)
             {

@@ -77,7 +77,7 @@ internal static partial class ServeCommand
         return command;
     }
 
-    private static Dictionary<string, string> Environment()
+    internal static Dictionary<string, string> Environment()
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry e in System.Environment.GetEnvironmentVariables())

@@ -70,51 +70,7 @@ public static class ConfigLoader
     public static LoadedConfig Load(string? path, IReadOnlyDictionary<string, string> environment, ConfigOverrides overrides)
     {
         var warnings = new List<string>();
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (path is not null)
-        {
-            if (!File.Exists(path))
-            {
-                throw new ConfigException($"configuration file '{path}' does not exist");
-            }
-            YamlStream yaml = [];
-            using var reader = new StreamReader(path);
-            var parser = new YamlDotNet.Core.Parser(reader);
-            try
-            {
-                yaml.Load(parser);
-            }
-            catch (YamlDotNet.Core.YamlException e)
-            {
-                throw new ConfigException($"{path}: line {e.Start.Line}: {e.Message}");
-            }
-            catch (Exception e) when (e is InvalidOperationException or ArgumentException)
-            {
-                // YamlDotNet's scanner throws these for some malformed input (an unclosed flow sequence).
-                throw new ConfigException($"{path}: line {parser.Current?.End.Line ?? 1}: not valid YAML after this point");
-            }
-            if (yaml.Documents.Count > 0)
-            {
-                switch (yaml.Documents[0].RootNode)
-                {
-                    case YamlMappingNode document:
-                        Flatten(document, "", values, warnings, path);
-                        break;
-                    case YamlScalarNode { Value: null or "" }:
-                        break;
-                    case var other:
-                        throw new ConfigException($"{path}: line {other.Start.Line}: the configuration must be a mapping of sections (version, log, storage, http, ...)");
-                }
-            }
-        }
-        foreach (var (name, value) in environment)
-        {
-            if (name.StartsWith("REGISTRY_", StringComparison.Ordinal))
-            {
-                var envKey = name["REGISTRY_".Length..].ToLowerInvariant().Replace('_', '.');
-                values[envKey] = value;
-            }
-        }
+        var values = ReadValues(path, environment);
         if (values.TryGetValue("version", out var version) && version != "0.1")
         {
             warnings.Add($"version '{version}': Berth reads Distribution's configuration version 0.1");
@@ -135,19 +91,7 @@ public static class ConfigLoader
         {
             throw new ConfigException("http.tls.letsencrypt: Let's Encrypt is not implemented in this Berth version; refusing to serve without the TLS it asks for (give http.tls.certificate and key instead)");
         }
-        bool HasSection(string section) => values.Keys.Any(k => k == section || k.StartsWith(section + ".", StringComparison.Ordinal));
-        foreach (var driver in new[] { "gcs", "azure", "swift", "oss" })
-        {
-            if (HasSection("storage." + driver))
-            {
-                throw new ConfigException($"storage.{driver}: this storage driver is not available in this Berth version (filesystem, s3 and inmemory are)");
-            }
-        }
-        var configured = new[] { "filesystem", "s3", "inmemory" }.Where(d => HasSection("storage." + d)).ToList();
-        if (configured.Count > 1)
-        {
-            throw new ConfigException($"storage: exactly one driver may be configured, found {string.Join(", ", configured)}");
-        }
+        var configured = ConfiguredDrivers(values);
         foreach (var key in values.Keys.Order(StringComparer.Ordinal))
         {
             if (!Known.Contains(key) && !key.StartsWith("log.fields", StringComparison.Ordinal))
@@ -234,6 +178,111 @@ public static class ConfigLoader
             ? new StorageSettings(driverName, Path.GetFullPath(root))
             : new StorageSettings(driverName, s3.RootDirectory) { S3 = s3 };
         return new LoadedConfig(server, storage, warnings);
+    }
+
+    /// <summary>Distribution's default storage root when storage.filesystem names no rootdirectory.</summary>
+    public const string DistributionDefaultRootDirectory = "/var/lib/registry";
+
+    /// <summary>
+    /// The storage a configuration names, for the commands that work on a registry's storage without serving it
+    /// (<c>berth doctor --config</c>, <c>berth gc --config</c>, <c>berth logs --doctor --config</c>). It reads the file
+    /// and the <c>REGISTRY_*</c> environment exactly as <see cref="Load"/> does, and builds the same
+    /// <see cref="StorageSettings"/> (<see cref="StorageFactory"/> turns them into the driver <c>berth serve</c> would use),
+    /// but only the storage section matters: a configuration that serving would refuse (auth, read-only mode,
+    /// TLS files that are not here) still names its storage. Unlike <see cref="Load"/> it does not fall back to
+    /// <see cref="DefaultDataDirectory"/>: a configuration without storage.filesystem or storage.s3 is an error, and
+    /// storage.filesystem without a rootdirectory means Distribution's <see cref="DistributionDefaultRootDirectory"/>.
+    /// </summary>
+    public static StorageSettings LoadStorage(string path, IReadOnlyDictionary<string, string> environment)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(environment);
+        var values = ReadValues(path, environment);
+        string? Env(string name) => environment.TryGetValue(name, out var v) && v.Length > 0 ? v : null;
+        string? Value(string key) => values.TryGetValue(key, out var v) && v.Length > 0 ? v : null;
+        var configured = ConfiguredDrivers(values);
+        switch (configured.FirstOrDefault())
+        {
+            case null:
+                throw new ConfigException($"{path} names no storage: it needs a storage.filesystem (rootdirectory) or storage.s3 section");
+            case "inmemory":
+                throw new ConfigException($"{path}: storage.inmemory keeps nothing outside the serving process; there is no storage to open");
+            case "s3":
+                var s3 = LoadS3(Value, Env, []);
+                return new StorageSettings("s3", s3.RootDirectory) { S3 = s3 };
+            default:
+                return new StorageSettings("filesystem", Path.GetFullPath(Value("storage.filesystem.rootdirectory") ?? DistributionDefaultRootDirectory));
+        }
+    }
+
+    /// <summary>The file's keys, flattened and lower-cased ("storage.s3.bucket"), then REGISTRY_SECTION_KEY variables over them.</summary>
+    private static Dictionary<string, string> ReadValues(string? path, IReadOnlyDictionary<string, string> environment)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (path is not null)
+        {
+            if (!File.Exists(path))
+            {
+                throw new ConfigException($"configuration file '{path}' does not exist");
+            }
+            YamlStream yaml = [];
+            using var reader = new StreamReader(path);
+            var parser = new YamlDotNet.Core.Parser(reader);
+            try
+            {
+                yaml.Load(parser);
+            }
+            catch (YamlDotNet.Core.YamlException e)
+            {
+                throw new ConfigException($"{path}: line {e.Start.Line}: {e.Message}");
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+            {
+                // YamlDotNet's scanner throws these for some malformed input (an unclosed flow sequence).
+                throw new ConfigException($"{path}: line {parser.Current?.End.Line ?? 1}: not valid YAML after this point");
+            }
+            if (yaml.Documents.Count > 0)
+            {
+                switch (yaml.Documents[0].RootNode)
+                {
+                    case YamlMappingNode document:
+                        Flatten(document, "", values, path);
+                        break;
+                    case YamlScalarNode { Value: null or "" }:
+                        break;
+                    case var other:
+                        throw new ConfigException($"{path}: line {other.Start.Line}: the configuration must be a mapping of sections (version, log, storage, http, ...)");
+                }
+            }
+        }
+        foreach (var (name, value) in environment)
+        {
+            if (name.StartsWith("REGISTRY_", StringComparison.Ordinal))
+            {
+                var envKey = name["REGISTRY_".Length..].ToLowerInvariant().Replace('_', '.');
+                values[envKey] = value;
+            }
+        }
+        return values;
+    }
+
+    /// <summary>The storage drivers the values configure (at most one); throws for drivers Berth does not have.</summary>
+    private static List<string> ConfiguredDrivers(Dictionary<string, string> values)
+    {
+        bool HasSection(string section) => values.Keys.Any(k => k == section || k.StartsWith(section + ".", StringComparison.Ordinal));
+        foreach (var driver in new[] { "gcs", "azure", "swift", "oss" })
+        {
+            if (HasSection("storage." + driver))
+            {
+                throw new ConfigException($"storage.{driver}: this storage driver is not available in this Berth version (filesystem, s3 and inmemory are)");
+            }
+        }
+        var configured = new[] { "filesystem", "s3", "inmemory" }.Where(d => HasSection("storage." + d)).ToList();
+        if (configured.Count > 1)
+        {
+            throw new ConfigException($"storage: exactly one driver may be configured, found {string.Join(", ", configured)}");
+        }
+        return configured;
     }
 
     /// <summary>Distribution's storage.s3 keys (GitLab's pathstyle too). Keys and the region may also come from
@@ -324,7 +373,7 @@ public static class ConfigLoader
         return checked(number * factor);
     }
 
-    private static void Flatten(YamlMappingNode node, string prefix, Dictionary<string, string> values, List<string> warnings, string file)
+    private static void Flatten(YamlMappingNode node, string prefix, Dictionary<string, string> values, string file)
     {
         foreach (var (k, v) in node.Children)
         {
@@ -337,7 +386,7 @@ public static class ConfigLoader
             {
                 case YamlMappingNode child:
                     values[key] = "";
-                    Flatten(child, key + ".", values, warnings, file);
+                    Flatten(child, key + ".", values, file);
                     break;
                 case YamlScalarNode scalar:
                     values[key] = scalar.Value ?? "";

@@ -1,4 +1,3 @@
-using Berth.Maintenance.Configuration;
 using Berth.Maintenance.Doctor;
 
 namespace Berth.Maintenance.Tests.Doctor;
@@ -66,42 +65,5 @@ public sealed class ParsingTests
     public void Durations_RejectNonsense(string text)
     {
         Assert.False(Durations.TryParse(text, out _));
-    }
-
-    [Fact]
-    public void DistributionConfig_ReadsFilesystemRoot()
-    {
-        const string yaml = """
-            version: 0.1
-            log:
-              fields:
-                service: registry
-            storage:
-              cache:
-                blobdescriptor: inmemory
-              filesystem:
-                rootdirectory: /srv/registry
-              delete:
-                enabled: true
-            http:
-              addr: :5000
-            """;
-        Assert.Equal("/srv/registry", DistributionConfig.ReadFilesystemRoot(yaml));
-    }
-
-    [Fact]
-    public void DistributionConfig_FilesystemWithoutRoot_UsesDistributionDefault()
-    {
-        Assert.Equal("/var/lib/registry", DistributionConfig.ReadFilesystemRoot("storage:\n  filesystem: {}\n"));
-    }
-
-    [Theory]
-    [InlineData("storage:\n  s3:\n    bucket: b\n")]
-    [InlineData("version: 0.1\n")]
-    [InlineData("storage: [1, 2\n")]
-    [InlineData("")]
-    public void DistributionConfig_OtherDriversOrBrokenYaml_Throw(string yaml)
-    {
-        Assert.Throws<FormatException>(() => DistributionConfig.ReadFilesystemRoot(yaml));
     }
 }
