@@ -17,15 +17,15 @@ REGISTRY=${REGISTRY:-$(command -v docker-registry || echo /usr/bin/docker-regist
 [ -x "$REGISTRY" ] || { echo "run.sh: docker-registry is missing: apt-get install docker-registry" >&2; exit 2; }
 command -v hyperfine >/dev/null || { echo "run.sh: hyperfine is missing: apt-get install hyperfine" >&2; exit 2; }
 
-echo "== build (Release)"
-dotnet build src/Berth/Berth.csproj -c Release -v quiet -nologo >/dev/null
-BERTH=$(pwd)/src/Berth/bin/Release/net10.0/berth
+echo "== publish (Release, ReadyToRun as Berth.csproj sets it)"
+dotnet publish src/Berth/Berth.csproj -c Release -o "$BENCH_DIR/berth" -v quiet -nologo >/dev/null
+BERTH=$BENCH_DIR/berth/berth
 
 echo "== storage"
 if [ "${REUSE:-0}" = 1 ] && [ -f "$BENCH_DIR/generated.txt" ]; then
   cat "$BENCH_DIR/generated.txt"   # REUSE=1: keep the storage of the last run
 else
-  rm -rf "$BENCH_DIR"
+  rm -rf "$BENCH_DIR/data" "$BENCH_DIR/generated.txt"
   mkdir -p "$BENCH_DIR"
   /usr/bin/env python3 bench/doctor/generate.py "$BENCH_DIR/data" "$@" | tee "$BENCH_DIR/generated.txt"
 fi

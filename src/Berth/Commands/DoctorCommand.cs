@@ -44,7 +44,7 @@ internal static class DoctorCommand
         var output = new Option<string>("--output") { Description = "Write the report to FILE (atomically) instead of stdout." };
         var repair = new Option<bool>("--repair") { Description = "Print the repair plan (dry run)." };
         var yes = new Option<bool>("--yes") { Description = "With --repair: carry the plan out (moves items to the quarantine)." };
-        var parallelism = new Option<string>("--parallelism") { Description = "Repositories checked at once (default 2 x cores)." };
+        var parallelism = new Option<string>("--parallelism") { Description = "Repositories checked at once (default 4 x cores, at least 16)." };
 
         var command = new Command("doctor", "Check registry storage (Berth or any Distribution-based registry) and repair it without losing anything.")
         {
@@ -70,7 +70,7 @@ internal static class DoctorCommand
             {
                 return Fail($"--upload-age '{ageText}' is not a duration (examples: 24h, 90m, 2d)");
             }
-            var degree = Math.Max(2, 2 * Environment.ProcessorCount);
+            var degree = DoctorOptions.DefaultParallelism;
             if (parseResult.GetValue(parallelism) is { } pText && (!int.TryParse(pText, NumberStyles.None, CultureInfo.InvariantCulture, out degree) || degree < 1))
             {
                 return Fail($"--parallelism '{pText}' is not a positive number");
