@@ -64,8 +64,8 @@ GC_NAME="docker-registry garbage-collect --dry-run"
 echo "-- warm page cache ($RUNS runs each, 2 warm-up runs)"
 hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$BENCH_DIR/warm.json" --output null \
   -n "$DOCTOR_NAME" "$DOCTOR" -n "$GC_NAME" "$GC" | grep -vE '^ *$'
-DROP='sync; echo 3 > /proc/sys/vm/drop_caches'
-if [ "${COLD:-1}" = 1 ] && sh -c "$DROP" 2>/dev/null; then
+DROP='sh -c "sync; echo 3 > /proc/sys/vm/drop_caches"'   # hyperfine -N runs --prepare without a shell too
+if [ "${COLD:-1}" = 1 ] && eval "$DROP" 2>/dev/null; then
   echo "-- cold page cache ($COLD_RUNS runs each; caches dropped before every run)"
   hyperfine -N --runs "$COLD_RUNS" --prepare "$DROP" --export-json "$BENCH_DIR/cold.json" --output null \
     -n "$DOCTOR_NAME" "$DOCTOR" -n "$GC_NAME" "$GC" | grep -vE '^ *$'
