@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
-# Times `berth doctor` against `docker-registry garbage-collect --dry-run` on the same generated storage
-# (at least 2,000 repositories and 5,000 tags in Distribution's layout), warm cache.
-# Uses hyperfine when installed, else bash's `time`. Prints both times and the ratio.
+# Times `berth doctor --format json` against `docker-registry garbage-collect --dry-run` on the same generated storage
+# (at least 2,000 repositories and 5,000 tags in Distribution's layout), with a warm page cache and with a cold one
+# (`sync; echo 3 > /proc/sys/vm/drop_caches` before every cold run of each tool: needs root). Needs hyperfine.
+# Prints the medians, the ratios and the load average before and after.
 #
-#   bench/doctor/run.sh [--repositories N] [--tags N]     (BENCH_DIR=/tmp/berth-bench-doctor, RUNS=10, REUSE=1 keeps the storage)
+#   bench/doctor/run.sh [--repositories N] [--tags N]
+#     BENCH_DIR=/tmp/berth-bench-doctor  RUNS=10 (warm runs per tool)  COLD_RUNS=5  REUSE=1 keeps the storage
+#     COLD=0 skips the cold runs (they are skipped, with a message, when caches cannot be dropped)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 BENCH_DIR=${BENCH_DIR:-/tmp/berth-bench-doctor}
 RUNS=${RUNS:-10}
+COLD_RUNS=${COLD_RUNS:-5}
 REGISTRY=${REGISTRY:-$(command -v docker-registry || echo /usr/bin/docker-registry)}
 [ -x "$REGISTRY" ] || { echo "run.sh: docker-registry is missing: apt-get install docker-registry" >&2; exit 2; }
+command -v hyperfine >/dev/null || { echo "run.sh: hyperfine is missing: apt-get install hyperfine" >&2; exit 2; }
 
-echo "== build (Release)"
-dotnet build src/Berth/Berth.csproj -c Release -v quiet -nologo >/dev/null
-BERTH=$(pwd)/src/Berth/bin/Release/net10.0/berth
+echo "== publish (Release, ReadyToRun as Berth.csproj sets it)"
+dotnet publish src/Berth/Berth.csproj -c Release -o "$BENCH_DIR/berth" -v quiet -nologo >/dev/null
+BERTH=$BENCH_DIR/berth/berth
 
 echo "== storage"
 if [ "${REUSE:-0}" = 1 ] && [ -f "$BENCH_DIR/generated.txt" ]; then
   cat "$BENCH_DIR/generated.txt"   # REUSE=1: keep the storage of the last run
 else
-  rm -rf "$BENCH_DIR"
+  rm -rf "$BENCH_DIR/data" "$BENCH_DIR/generated.txt"
   mkdir -p "$BENCH_DIR"
   /usr/bin/env python3 bench/doctor/generate.py "$BENCH_DIR/data" "$@" | tee "$BENCH_DIR/generated.txt"
 fi
@@ -37,11 +42,11 @@ http:
   addr: 127.0.0.1:0
 YAML
 
-DOCTOR="$BERTH doctor --data $BENCH_DIR/data"
+DOCTOR="$BERTH doctor --data $BENCH_DIR/data --format json"
 GC="$REGISTRY garbage-collect --dry-run $BENCH_DIR/config.yml"
 
 echo "== sanity (and cache warm-up)"
-$DOCTOR --format json > "$BENCH_DIR/doctor.json" || { echo "berth doctor found errors on generated storage" >&2; exit 1; }
+$DOCTOR > "$BENCH_DIR/doctor.json" || { echo "berth doctor found errors on generated storage" >&2; exit 1; }
 python3 - "$BENCH_DIR/doctor.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))["summary"]
@@ -54,28 +59,33 @@ echo "cores: $(nproc), load average: $(cut -d" " -f1-3 /proc/loadavg)"
 
 echo "== timing"
 trap 'echo "load average after: $(cut -d" " -f1-3 /proc/loadavg)"' EXIT
-if command -v hyperfine >/dev/null; then
-  hyperfine --warmup 2 --runs "$RUNS" --export-json "$BENCH_DIR/hyperfine.json" \
-    -n "berth doctor" "$DOCTOR" \
-    -n "docker-registry garbage-collect --dry-run" "$GC"
-  python3 - "$BENCH_DIR/hyperfine.json" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-g = r["docker-registry garbage-collect --dry-run"]
-for label, x in r.items():
-    print(f"{label + ':':46}{x['mean']:.3f} s wall ± {x['stddev']:.3f} (median {x['median']:.3f}), "
-          f"{x['user'] + x['system']:.3f} s CPU (user {x['user']:.3f} + system {x['system']:.3f})")
-for label in ("berth doctor",):
-    d = r[label]
-    print(f"{'ratio garbage-collect / ' + label + ':':46}{g['mean'] / d['mean']:.2f}x wall (median {g['median'] / d['median']:.2f}x), "
+DOCTOR_NAME="berth doctor"
+GC_NAME="docker-registry garbage-collect --dry-run"
+echo "-- warm page cache ($RUNS runs each, 2 warm-up runs)"
+hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$BENCH_DIR/warm.json" --output null \
+  -n "$DOCTOR_NAME" "$DOCTOR" -n "$GC_NAME" "$GC" | grep -vE '^ *$'
+DROP='sh -c "sync; echo 3 > /proc/sys/vm/drop_caches"'   # hyperfine -N runs --prepare without a shell too
+if [ "${COLD:-1}" = 1 ] && eval "$DROP" 2>/dev/null; then
+  echo "-- cold page cache ($COLD_RUNS runs each; caches dropped before every run)"
+  hyperfine -N --runs "$COLD_RUNS" --prepare "$DROP" --export-json "$BENCH_DIR/cold.json" --output null \
+    -n "$DOCTOR_NAME" "$DOCTOR" -n "$GC_NAME" "$GC" | grep -vE '^ *$'
+else
+  rm -f "$BENCH_DIR/cold.json"
+  echo "-- cold page cache: NOT measured (COLD=0, or /proc/sys/vm/drop_caches is not writable: run as root)"
+fi
+python3 - "$BENCH_DIR" "$DOCTOR_NAME" "$GC_NAME" <<'PY'
+import json, os, sys
+bench, doctor, gc = sys.argv[1:]
+print()
+for case in ("warm", "cold"):
+    path = os.path.join(bench, case + ".json")
+    if not os.path.exists(path):
+        continue
+    r = {x["command"]: x for x in json.load(open(path))["results"]}
+    d, g = r[doctor], r[gc]
+    for label, x in ((doctor, d), (gc, g)):
+        print(f"{case} {label + ':':44}median {x['median']:.3f} s (mean {x['mean']:.3f} ± {x['stddev']:.3f}, "
+              f"{len(x['times'])} runs), CPU {x['user'] + x['system']:.3f} s (user {x['user']:.3f} + system {x['system']:.3f})")
+    print(f"{case} {'ratio garbage-collect / doctor:':44}{g['median'] / d['median']:.2f}x wall (medians), "
           f"{(g['user'] + g['system']) / (d['user'] + d['system']):.2f}x CPU  (>1: doctor is faster)")
 PY
-else
-  TIMEFORMAT='%R %U %S'
-  t() { { time (for _ in $(seq "$RUNS"); do "$@" >/dev/null 2>&1 || true; done) ; } 2>&1 | tail -1; }
-  read -r dr du ds <<<"$(t $DOCTOR)"; read -r gr gu gs <<<"$(t $GC)"
-  awk -v n="$RUNS" -v dr="$dr" -v du="$du" -v ds="$ds" -v gr="$gr" -v gu="$gu" -v gs="$gs" 'BEGIN {
-    printf "berth doctor:                              %.3f s wall, %.3f s CPU (mean of %d)\n", dr/n, (du+ds)/n, n
-    printf "docker-registry garbage-collect --dry-run: %.3f s wall, %.3f s CPU (mean of %d)\n", gr/n, (gu+gs)/n, n
-    printf "ratio garbage-collect / doctor:            %.2fx wall, %.2fx CPU\n", gr/dr, (gu+gs)/(du+ds) }'
-fi

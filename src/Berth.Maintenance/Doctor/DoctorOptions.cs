@@ -11,8 +11,12 @@ public sealed record DoctorOptions
     /// <summary>Upload sessions older than this are reported as stale.</summary>
     public TimeSpan UploadMaxAge { get; init; } = TimeSpan.FromHours(24);
 
-    /// <summary>Repositories (and blobs) checked at once. Default: twice the processor count.</summary>
-    public int MaxDegreeOfParallelism { get; init; } = Math.Max(2, 2 * Environment.ProcessorCount);
+    /// <summary>The default <see cref="MaxDegreeOfParallelism"/>: four per processor, at least 16. The scan waits on storage
+    /// far more than it computes (a cold page cache, an object store), so it keeps many reads outstanding.</summary>
+    public static int DefaultParallelism => Math.Max(16, 4 * Environment.ProcessorCount);
+
+    /// <summary>Repositories (and blob store folders) checked at once. Default: <see cref="DefaultParallelism"/>.</summary>
+    public int MaxDegreeOfParallelism { get; init; } = DefaultParallelism;
 
     /// <summary>At most this many unreferenced blobs are listed one by one; the summary always counts all of them.</summary>
     public int MaxUnreferencedListed { get; init; } = 1000;

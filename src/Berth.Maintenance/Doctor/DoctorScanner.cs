@@ -102,6 +102,18 @@ internal sealed class DoctorScanner
 
     public async Task<DoctorReport> RunAsync(CancellationToken cancellationToken)
     {
+        if (_localFiles)
+        {
+            // Local file reads and listings block the thread that makes them: give the pool a thread for each
+            // repository worker and each discovery listing, so that that many reads are outstanding at once
+            // (what a cold cache needs) without waiting for the pool to grow by itself.
+            ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+            var wanted = 2 * _options.MaxDegreeOfParallelism + Environment.ProcessorCount;
+            if (workers < wanted)
+            {
+                ThreadPool.SetMinThreads(wanted, completionPorts);
+            }
+        }
         var started = _options.TimeProvider.GetUtcNow();
         var clock = Stopwatch.StartNew();
         var targetResults = new List<TargetResult>();
@@ -109,36 +121,11 @@ internal sealed class DoctorScanner
 
         if (_scope.IsFull)
         {
-            // The blob store first: one walk gives every blob's size, so that the repository checks need no stat per
+            // The blob store first: one pass gives every blob's size, so that the repository checks need no stat per
             // blob; with --verify-content every blob is hashed here, in parallel.
             _progress.SetPhase("blobs");
             _blobSizes = new ConcurrentDictionary<Digest, long>();
-            async ValueTask IndexBlob(StorageEntry entry, CancellationToken ct)
-            {
-                if (!StoragePaths.TryParseBlobData(entry.Path, out var digest))
-                {
-                    return;
-                }
-                _blobSizes[digest] = entry.Size;
-                _progress.BlobChecked();
-                if (_options.VerifyContent)
-                {
-                    await VerifyAsync(digest, ct).ConfigureAwait(false);
-                }
-            }
-            var blobs = _driver.WalkAsync(StoragePaths.BlobsRoot, cancellationToken);
-            if (_options.VerifyContent)
-            {
-                var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
-                await Parallel.ForEachAsync(blobs, parallel, IndexBlob).ConfigureAwait(false);
-            }
-            else
-            {
-                await foreach (var entry in blobs.ConfigureAwait(false))
-                {
-                    await IndexBlob(entry, cancellationToken).ConfigureAwait(false);
-                }
-            }
+            await IndexBlobsAsync(cancellationToken).ConfigureAwait(false);
             blobsScanned = _blobSizes.Count;
         }
 
@@ -222,6 +209,90 @@ internal sealed class DoctorScanner
         };
     }
 
+    // ---------------------------------------------------------------- blob store
+
+    private async Task IndexBlobsAsync(CancellationToken cancellationToken)
+    {
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
+        if (_localFiles)
+        {
+            // On a local filesystem a walk lists every "<hex>" folder (open, getdents, close) and stats its data file;
+            // a stat of "<hex>/data" alone does the same with one system call. The 256 prefix folders of each
+            // algorithm are handled in parallel, which keeps many reads outstanding when the cache is cold.
+            var prefixes = new List<string>();
+            foreach (var algorithm in await ListOrEmptyAsync(StoragePaths.BlobsRoot, cancellationToken).ConfigureAwait(false))
+            {
+                prefixes.AddRange(await ListOrEmptyAsync(algorithm, cancellationToken).ConfigureAwait(false));
+            }
+            await Parallel.ForEachAsync(prefixes, parallel, async (prefix, ct) =>
+            {
+                foreach (var directory in await ListOrEmptyAsync(prefix, ct).ConfigureAwait(false))
+                {
+                    var data = directory + "/data"; // StoragePaths.BlobData: TryParseBlobData checks the whole path
+                    if (!StoragePaths.TryParseBlobData(data, out var digest))
+                    {
+                        continue;
+                    }
+                    StorageEntry entry;
+                    try
+                    {
+                        entry = await _driver.StatAsync(data, ct).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is PathNotFoundException or InvalidPathException)
+                    {
+                        continue;
+                    }
+                    if (!entry.IsDirectory)
+                    {
+                        await IndexBlobAsync(digest, entry.Size, ct).ConfigureAwait(false);
+                    }
+                }
+            }).ConfigureAwait(false);
+            return;
+        }
+        var blobs = _driver.WalkAsync(StoragePaths.BlobsRoot, cancellationToken);
+        async ValueTask IndexEntry(StorageEntry entry, CancellationToken ct)
+        {
+            if (StoragePaths.TryParseBlobData(entry.Path, out var digest))
+            {
+                await IndexBlobAsync(digest, entry.Size, ct).ConfigureAwait(false);
+            }
+        }
+        if (_options.VerifyContent)
+        {
+            await Parallel.ForEachAsync(blobs, parallel, IndexEntry).ConfigureAwait(false);
+        }
+        else
+        {
+            await foreach (var entry in blobs.ConfigureAwait(false))
+            {
+                await IndexEntry(entry, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async ValueTask IndexBlobAsync(Digest digest, long size, CancellationToken cancellationToken)
+    {
+        _blobSizes![digest] = size;
+        _progress.BlobChecked();
+        if (_options.VerifyContent)
+        {
+            await VerifyAsync(digest, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> ListOrEmptyAsync(string directory, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _driver.ListAsync(directory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PathNotFoundException)
+        {
+            return [];
+        }
+    }
+
     // ---------------------------------------------------------------- discovery
 
     private async Task DiscoverAsync(ChannelWriter<FoundRepository> writer, CancellationToken cancellationToken)
@@ -267,8 +338,9 @@ internal sealed class DoctorScanner
             await writer.WriteAsync(found, cancellationToken).ConfigureAwait(false);
         }
         var subdirectories = children.Where(c => !StoragePath.FileName(c).StartsWith('_')).ToList();
-        await Task.WhenAll(subdirectories.Select(c =>
-            DescendAsync(writer, c, name.Length == 0 ? StoragePath.FileName(c) : name + "/" + StoragePath.FileName(c), cancellationToken))).ConfigureAwait(false);
+        // Task.Run: a local filesystem lists synchronously, and discovery would otherwise be one serial walk.
+        await Task.WhenAll(subdirectories.Select(c => Task.Run(() =>
+            DescendAsync(writer, c, name.Length == 0 ? StoragePath.FileName(c) : name + "/" + StoragePath.FileName(c), cancellationToken), cancellationToken))).ConfigureAwait(false);
     }
 
     // ---------------------------------------------------------------- one repository
