@@ -54,6 +54,12 @@ public static class ManifestParser
     {
         try
         {
+            // Every GET of a manifest asks this. Most manifests declare mediaType at the top level: a reader
+            // pass finds it without building a document. Otherwise the document decides, by its shape.
+            if (TopLevelMediaType(content) is { } declared)
+            {
+                return declared;
+            }
             var reader = new Utf8JsonReader(content);
             using var doc = JsonDocument.ParseValue(ref reader);
             return DetectMediaType(doc.RootElement, declared: null);
@@ -62,6 +68,30 @@ public static class ManifestParser
         {
             return "application/octet-stream";
         }
+    }
+
+    /// <summary>The string value of the root object's last "mediaType" member (the one a document lookup finds), or
+    /// null when the root is not an object or that member is missing or not a string. Reads only the root value,
+    /// as <see cref="JsonDocument.ParseValue"/> does; throws <see cref="JsonException"/> where it would.</summary>
+    private static string? TopLevelMediaType(ReadOnlySpan<byte> content)
+    {
+        var reader = new Utf8JsonReader(content);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return null;
+        }
+        string? found = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isMediaType = reader.ValueTextEquals("mediaType"u8);
+            reader.Read();
+            if (isMediaType)
+            {
+                found = reader.TokenType == JsonTokenType.String ? KnownOrString(ref reader) : null;
+            }
+            reader.Skip();
+        }
+        return reader.TokenType == JsonTokenType.EndObject ? found : null;
     }
 
     /// <summary>Parses and validates a manifest. <paramref name="contentType"/> is the Content-Type the client sent, if any.</summary>
@@ -232,6 +262,18 @@ public static class ManifestParser
             }
         }
         return value.GetString()!;
+    }
+
+    private static string KnownOrString(ref Utf8JsonReader reader)
+    {
+        foreach (var (utf8, text) in KnownMediaTypes)
+        {
+            if (reader.ValueTextEquals(utf8))
+            {
+                return text;
+            }
+        }
+        return reader.GetString()!;
     }
 
     private static string Where(string field, int index) => index < 0 ? field : $"{field}[{index}]";

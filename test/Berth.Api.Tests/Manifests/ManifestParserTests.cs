@@ -69,3 +69,35 @@ public sealed class ManifestParserTests
         Assert.Equal("config has no digest", e.Message);
     }
 }
+
+/// <summary>The media type a stored manifest is served with (every manifest GET): the root's mediaType when it is
+/// a string, else what the document's shape says; the same answers whether or not the fast reader pass decides.</summary>
+public sealed class ManifestMediaTypeDetectionTests
+{
+    [Theory]
+    [InlineData("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{}}", "application/vnd.oci.image.manifest.v1+json")]
+    [InlineData("{\"config\":{\"mediaType\":\"x/nested\",\"size\":1},\"layers\":[{\"mediaType\":\"y\"}],\"mediaType\":\"application/x-last+json\"}", "application/x-last+json")]
+    [InlineData("{\"mediaType\":\"application/x-first\",\"mediaType\":\"application/x-second\"}", "application/x-second")] // last one wins, as in a document
+    [InlineData("{\"mediaType\":\"application/x-first\",\"mediaType\":7,\"manifests\":[]}", MediaTypes.OciIndex)] // last one not a string: by shape
+    [InlineData("{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x/nested\"},\"layers\":[]}", MediaTypes.OciManifest)] // nested mediaType is not the manifest's
+    [InlineData("{\"schemaVersion\":2,\"manifests\":[]}", MediaTypes.OciIndex)]
+    [InlineData("{\"schemaVersion\":1,\"signatures\":[]}", MediaTypes.DockerSchema1Signed)]
+    [InlineData("{\"mediaType\":\"application/x-esc\\u0061ped\"}", "application/x-escaped")]
+    [InlineData("{\"mediaType\":\"application/x-ok\"} trailing bytes are not read", "application/x-ok")]
+    [InlineData("[1,2]", "application/octet-stream")]
+    [InlineData("{\"mediaType\":\"application/x-cut\",", "application/octet-stream")]
+    [InlineData("not json", "application/octet-stream")]
+    [InlineData("", "application/octet-stream")]
+    public void DetectMediaType_ReadsRootMediaTypeOrShape(string json, string expected)
+    {
+        Assert.Equal(expected, ManifestParser.DetectMediaType(Encoding.UTF8.GetBytes(json)));
+    }
+
+    [Fact]
+    public void DetectMediaType_CommonMediaType_IsTheSharedString()
+    {
+        var json = Encoding.UTF8.GetBytes("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[]}");
+
+        Assert.Same(MediaTypes.OciIndex, ManifestParser.DetectMediaType(json));
+    }
+}
