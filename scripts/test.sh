@@ -53,37 +53,8 @@ export BERTH_SCALEOUT_LOG_DIR="${BERTH_SCALEOUT_LOG_DIR:-$PWD/TestResults/scaleo
 status=0
 dotnet test Berth.slnx -c Release --no-build -nologo --logger "trx" --results-directory "$results" "$@" || status=$?
 
-# Benchmark smoke (proves the benchmarks work; times nothing): bench/run.sh --smoke runs Distribution's
-# docker-registry and Berth side by side on fresh storage with every regbench phase once at tiny sizes,
-# and fails on a skipped phase, an error or a failed integrity check; then every BenchmarkDotNet
-# micro-benchmark runs once in-process (--job Dry) and fails if one throws. Logs: TestResults/bench-smoke.
-smoke_dir="$PWD/TestResults/bench-smoke"
-rm -rf "$smoke_dir"; mkdir -p "$smoke_dir"
-smoke_start=$SECONDS
-smoke_status=0
-read -r dist_port berth_port < <(python3 -c '
-import socket
-socks = [socket.socket() for _ in range(2)]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])')
-if OUT="$smoke_dir/regbench" BENCH_DIR="/var/tmp/berth-bench-smoke-$$" DIST_PORT=$dist_port BERTH_PORT=$berth_port NO_BUILD=1 \
-    bench/run.sh --smoke >"$smoke_dir/regbench.out" 2>&1; then
-  regbench_smoke="ok"
-else
-  smoke_status=1; regbench_smoke="FAILED"
-  tail -40 "$smoke_dir/regbench.out" >&2
-fi
-regbench_smoke="$regbench_smoke ($(grep -o 'bench smoke: regbench .*' "$smoke_dir/regbench.out" | tail -1 | sed 's/^bench smoke: regbench //' || true))"
-if BERTH_BENCH_DIR=/var/tmp dotnet bench/Berth.Benchmarks/bin/Release/net10.0/Berth.Benchmarks.dll \
-    --filter '*' --job Dry --inProcess --artifacts "$smoke_dir/microbench" >"$smoke_dir/microbench.out" 2>&1; then
-  micro_smoke="ok"
-else
-  smoke_status=1; micro_smoke="FAILED"
-  grep -E 'Berth.Benchmarks: (FAILED|INVALID)|Exception' "$smoke_dir/microbench.out" | head -40 >&2 || tail -40 "$smoke_dir/microbench.out" >&2
-fi
-micro_smoke="$micro_smoke ($(grep -o 'Berth.Benchmarks: .* validation errors' "$smoke_dir/microbench.out" | tail -1 | sed 's/^Berth.Benchmarks: //' || true))"
-echo "bench smoke: $([ $smoke_status = 0 ] && echo passed || echo FAILED) in $((SECONDS - smoke_start)) s: regbench Berth vs Distribution $regbench_smoke; micro-benchmarks $micro_smoke; logs in $smoke_dir"
-if [ $smoke_status != 0 ] && [ $status = 0 ]; then status=1; fi
+# Benchmark smoke: proves the benchmarks work (times nothing); one "bench smoke:" line, logs in TestResults/bench-smoke.
+scripts/bench-smoke.sh || status=1
 
 # One plain closing line over all test assemblies.
 python3 - "$results" <<'PY' || true

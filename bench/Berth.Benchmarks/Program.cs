@@ -35,7 +35,7 @@ public static class Program
         {
             Console.Error.WriteLine($"Berth.Benchmarks: INVALID {e}");
         }
-        Console.WriteLine($"Berth.Benchmarks: {reports.Count - failed.Count} benchmarks ran, {failed.Count} failed, {invalid.Count} validation errors");
+        Console.WriteLine($"Berth.Benchmarks: {reports.Count - failed.Count} benchmarks succeeded, {failed.Count} failed, {invalid.Count} validation errors");
         return failed.Count > 0 || invalid.Count > 0 ? 1 : 0;
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
 using Berth.Core.Blobs;
 using Berth.Core.Uploads;
@@ -15,10 +16,16 @@ namespace Berth.Benchmarks;
 /// <list type="bullet">
 /// <item><c>Upload_FileSystem</c>: the real filesystem driver on /var/tmp (fsync on, as served), so each
 /// operation also writes 64 MiB, fsyncs it and renames it into blobs/.</item>
+/// <item><c>Upload_FileSystem_NoFsync</c>: the same without fsync (<c>syncToDisk: false</c>, not how Berth
+/// serves): the difference to the first figure is what durability costs.</item>
 /// <item><c>Upload_NullSink</c>: the same service over a driver that discards the bytes: the copy loop and
 /// SHA-256 alone.</item>
 /// <item><c>Writer_FileSystem_NoHash</c>: the filesystem driver's writer fed with the same 128 KiB loop
 /// without hashing, then committed: the storage share of the first figure.</item>
+/// <item><c>Loop_WriteThenHash</c> / <c>Loop_HashWhileWriting</c>: the copy loop alone into the filesystem
+/// writer (fsync at commit), hashing after each write as <see cref="UploadService"/> does today, or while the
+/// write is in flight (the write of a chunk and its hashing overlap on two cores). A measurement for the write
+/// path, not Berth's code: UploadService's loop is private.</item>
 /// </list>
 /// Each invocation is one whole upload (the blob is removed between iterations so every upload publishes).
 /// </summary>
@@ -33,6 +40,7 @@ public class UploadCopyBenchmarks : IThroughputBenchmark
     private string _root = "";
     private FileSystemDriver _files = null!;
     private UploadService _filesUploads = null!;
+    private UploadService _unsyncedUploads = null!;
     private UploadService _nullUploads = null!;
 
     public long BytesPerOperation => Size;
@@ -46,6 +54,8 @@ public class UploadCopyBenchmarks : IThroughputBenchmark
         _root = BenchDirectories.Create("upload");
         _files = new FileSystemDriver(_root, syncToDisk: true);
         _filesUploads = new UploadService(_files, new BlobService(_files));
+        var unsynced = new FileSystemDriver(Path.Combine(_root, "nosync"), syncToDisk: false);
+        _unsyncedUploads = new UploadService(unsynced, new BlobService(unsynced));
         var sink = new NullSinkDriver();
         _nullUploads = new UploadService(sink, new BlobService(sink));
     }
@@ -53,12 +63,14 @@ public class UploadCopyBenchmarks : IThroughputBenchmark
     [GlobalCleanup]
     public void Cleanup() => BenchDirectories.Delete(_root);
 
-    [IterationCleanup(Targets = [nameof(Upload_FileSystem), nameof(Writer_FileSystem_NoHash)])]
+    [IterationCleanup(Targets = [nameof(Upload_FileSystem), nameof(Upload_FileSystem_NoFsync), nameof(Writer_FileSystem_NoHash),
+        nameof(Loop_WriteThenHash), nameof(Loop_HashWhileWriting)])]
     public void RemoveBlobs()
     {
         foreach (var dir in new[] { StoragePaths.BlobsRoot, StoragePaths.RepositoriesRoot, "/plain" })
         {
             BenchDirectories.Delete(_root + dir);
+            BenchDirectories.Delete(_root + "/nosync" + dir);
         }
     }
 
@@ -66,6 +78,13 @@ public class UploadCopyBenchmarks : IThroughputBenchmark
     public async Task<long> Upload_FileSystem()
     {
         var info = await _filesUploads.UploadAsync("bench/upload", _digest, new MemoryStream(_content, writable: false));
+        return info.Size;
+    }
+
+    [Benchmark]
+    public async Task<long> Upload_FileSystem_NoFsync()
+    {
+        var info = await _unsyncedUploads.UploadAsync("bench/upload", _digest, new MemoryStream(_content, writable: false));
         return info.Size;
     }
 
@@ -96,6 +115,46 @@ public class UploadCopyBenchmarks : IThroughputBenchmark
         }
         await writer.CommitAsync();
         return writer.Size;
+    }
+
+    [Benchmark]
+    public Task<Digest> Loop_WriteThenHash() => CopyAndHashAsync(overlap: false);
+
+    [Benchmark]
+    public Task<Digest> Loop_HashWhileWriting() => CopyAndHashAsync(overlap: true);
+
+    /// <summary>Copies the body into a new filesystem writer in 128 KiB chunks, hashing each chunk after its write
+    /// or while it is written, then commits and returns the digest.</summary>
+    private async Task<Digest> CopyAndHashAsync(bool overlap)
+    {
+        var body = new MemoryStream(_content, writable: false);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        await using var writer = await _files.CreateWriterAsync("/plain/data", append: false);
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            int read;
+            while ((read = await body.ReadAsync(buffer.AsMemory(0, BufferSize))) > 0)
+            {
+                if (overlap)
+                {
+                    var write = writer.WriteAsync(buffer.AsMemory(0, read));
+                    hash.AppendData(buffer, 0, read);
+                    await write;
+                }
+                else
+                {
+                    await writer.WriteAsync(buffer.AsMemory(0, read));
+                    hash.AppendData(buffer, 0, read);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        await writer.CommitAsync();
+        return Digest.FromHash(Digest.Sha256, hash.GetHashAndReset());
     }
 }
 
