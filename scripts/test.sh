@@ -4,7 +4,9 @@
 # except the S3 server: this script starts a one-node Ceph RADOS Gateway (scripts/ceph-rgw-start.sh)
 # before `dotnet test`, passes it in BERTH_TEST_S3_* and stops it afterwards. With BERTH_TEST_S3_ENDPOINT
 # already set, that server is used instead. The scale-out tests keep their HAProxy and berth logs in
-# $BERTH_SCALEOUT_LOG_DIR (default TestResults/scaleout).
+# $BERTH_SCALEOUT_LOG_DIR (default TestResults/scaleout). After the tests, a benchmark smoke (about 30 s)
+# runs bench/run.sh --smoke and the BenchmarkDotNet micro-benchmarks once each; it prints one
+# "bench smoke:" line and fails the run if a benchmark does not work.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,6 +52,9 @@ fi
 export BERTH_SCALEOUT_LOG_DIR="${BERTH_SCALEOUT_LOG_DIR:-$PWD/TestResults/scaleout}"
 status=0
 dotnet test Berth.slnx -c Release --no-build -nologo --logger "trx" --results-directory "$results" "$@" || status=$?
+
+# Benchmark smoke: proves the benchmarks work (times nothing); one "bench smoke:" line, logs in TestResults/bench-smoke.
+scripts/bench-smoke.sh || status=1
 
 # One plain closing line over all test assemblies.
 python3 - "$results" <<'PY' || true

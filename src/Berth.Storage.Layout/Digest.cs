@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
+using System.Text;
 
 namespace Berth.Storage.Layout;
 
@@ -40,26 +42,68 @@ public readonly record struct Digest
             error = $"'{Truncate(value)}' is not of the form algorithm:hex";
             return false;
         }
-        var algorithm = value[..colon];
-        var hex = value[(colon + 1)..];
-        var expected = algorithm switch
+        var algorithmSpan = value.AsSpan(0, colon);
+        var (algorithm, expected) = algorithmSpan switch
         {
-            Sha256 => 64,
-            Sha512 => 128,
-            _ => -1,
+            Sha256 => (Sha256, 64),
+            Sha512 => (Sha512, 128),
+            _ => ("", -1),
         };
         if (expected < 0)
         {
-            error = $"unsupported digest algorithm '{Truncate(algorithm)}' (sha256 and sha512 are supported)";
+            error = $"unsupported digest algorithm '{Truncate(value[..colon])}' (sha256 and sha512 are supported)";
             return false;
         }
+        var hex = value.AsSpan(colon + 1);
         if (hex.Length != expected || !IsLowerHex(hex))
         {
             error = $"{algorithm} digest must be {expected} lower-case hex characters";
             return false;
         }
-        digest = new Digest(algorithm == Sha256 ? Sha256 : Sha512, hex);
+        // The one allocation: the hex part. The algorithm is the interned constant.
+        digest = new Digest(algorithm, value[(colon + 1)..]);
         error = "";
+        return true;
+    }
+
+    /// <summary>Parses "algorithm:hex" from UTF-8 bytes (a link file, a JSON string) with the same rules as
+    /// <see cref="TryParse(string?, out Digest)"/>, allocating only the hex string. No error text: callers that
+    /// need one parse the decoded string when this fails.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> utf8, out Digest digest)
+    {
+        digest = default;
+        var colon = utf8.IndexOf((byte)':');
+        if (colon <= 0)
+        {
+            return false;
+        }
+        var algorithm = utf8[..colon];
+        var (name, expected) = algorithm.SequenceEqual("sha256"u8) ? (Sha256, 64) : algorithm.SequenceEqual("sha512"u8) ? (Sha512, 128) : ("", -1);
+        var hex = utf8[(colon + 1)..];
+        if (expected < 0 || hex.Length != expected || hex.ContainsAnyExcept(LowerHexUtf8))
+        {
+            return false;
+        }
+        digest = new Digest(name, Encoding.ASCII.GetString(hex));
+        return true;
+    }
+
+    /// <summary>A digest from its two parts as a path spells them ("sha256", "&lt;hex&gt;"), keeping
+    /// <paramref name="hex"/> as is: no allocation. Same rules as <see cref="TryParse(string?, out Digest)"/>.</summary>
+    internal static bool TryCreate(ReadOnlySpan<char> algorithm, string hex, out Digest digest)
+    {
+        var (name, expected) = algorithm switch
+        {
+            Sha256 => (Sha256, 64),
+            Sha512 => (Sha512, 128),
+            _ => ("", -1),
+        };
+        if (expected < 0 || hex.Length != expected || !IsLowerHex(hex))
+        {
+            digest = default;
+            return false;
+        }
+        digest = new Digest(name, hex);
         return true;
     }
 
@@ -73,17 +117,10 @@ public readonly record struct Digest
 
     public IncrementalHash CreateHash() => IncrementalHash.CreateHash(HashAlgorithm);
 
-    private static bool IsLowerHex(string s)
-    {
-        foreach (var c in s)
-        {
-            if (c is not ((>= '0' and <= '9') or (>= 'a' and <= 'f')))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
+    private static readonly SearchValues<char> LowerHex = SearchValues.Create("0123456789abcdef");
+    private static readonly SearchValues<byte> LowerHexUtf8 = SearchValues.Create("0123456789abcdef"u8);
+
+    private static bool IsLowerHex(ReadOnlySpan<char> s) => !s.ContainsAnyExcept(LowerHex);
 
     private static string Truncate(string s) => s.Length <= 80 ? s : s[..80] + "...";
 }

@@ -23,6 +23,13 @@ public static class LinkFile
 
     public static Result Decode(ReadOnlySpan<byte> content)
     {
+        // Fast path, what Distribution and Berth write: "<alg>:<hex>" in ASCII, perhaps with ASCII whitespace
+        // around it; allocates only the hex string. Anything else takes the general path below, which gives
+        // the same answer for these inputs and the detailed error for the rest.
+        if (Digest.TryParse(content.Trim(" \t\n\v\f\r"u8), out var fast))
+        {
+            return new Result(Status.Ok, fast, "");
+        }
         var text = Encoding.UTF8.GetString(content).Trim();
         if (text.Length == 0)
         {

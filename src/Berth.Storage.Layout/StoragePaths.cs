@@ -43,57 +43,63 @@ public static class StoragePaths
 
     public static string BlobAlgorithmDirectory(string algorithm) => $"{BlobsRoot}/{algorithm}";
 
-    public static string BlobDirectory(Digest digest) => $"{BlobsRoot}/{digest.Algorithm}/{digest.Hex[..2]}/{digest.Hex}";
+    // Each path is built in one interpolation (one string allocated): these run on every request.
+    // The two-character fan-out folder is appended as a span, not a substring.
 
-    public static string BlobData(Digest digest) => BlobDirectory(digest) + "/data";
+    public static string BlobDirectory(Digest digest) => $"{BlobsRoot}/{digest.Algorithm}/{digest.Hex.AsSpan(0, 2)}/{digest.Hex}";
+
+    public static string BlobData(Digest digest) => $"{BlobsRoot}/{digest.Algorithm}/{digest.Hex.AsSpan(0, 2)}/{digest.Hex}/data";
 
     public static string Repository(string name) => $"{RepositoriesRoot}/{name}";
 
-    public static string LayersDirectory(string name) => $"{Repository(name)}/{LayersDirName}";
+    public static string LayersDirectory(string name) => $"{RepositoriesRoot}/{name}/{LayersDirName}";
 
-    public static string LayerLinkDirectory(string name, Digest digest) => $"{LayersDirectory(name)}/{digest.Algorithm}/{digest.Hex}";
+    public static string LayerLinkDirectory(string name, Digest digest) => $"{RepositoriesRoot}/{name}/{LayersDirName}/{digest.Algorithm}/{digest.Hex}";
 
-    public static string LayerLink(string name, Digest digest) => LayerLinkDirectory(name, digest) + "/link";
+    public static string LayerLink(string name, Digest digest) => $"{RepositoriesRoot}/{name}/{LayersDirName}/{digest.Algorithm}/{digest.Hex}/link";
 
-    public static string ManifestsDirectory(string name) => $"{Repository(name)}/{ManifestsDirName}";
+    public static string ManifestsDirectory(string name) => $"{RepositoriesRoot}/{name}/{ManifestsDirName}";
 
-    public static string RevisionsDirectory(string name) => $"{ManifestsDirectory(name)}/revisions";
+    public static string RevisionsDirectory(string name) => $"{RepositoriesRoot}/{name}/{ManifestsDirName}/revisions";
 
-    public static string RevisionDirectory(string name, Digest digest) => $"{RevisionsDirectory(name)}/{digest.Algorithm}/{digest.Hex}";
+    public static string RevisionDirectory(string name, Digest digest) => $"{RepositoriesRoot}/{name}/{ManifestsDirName}/revisions/{digest.Algorithm}/{digest.Hex}";
 
-    public static string RevisionLink(string name, Digest digest) => RevisionDirectory(name, digest) + "/link";
+    public static string RevisionLink(string name, Digest digest) => $"{RepositoriesRoot}/{name}/{ManifestsDirName}/revisions/{digest.Algorithm}/{digest.Hex}/link";
 
-    public static string TagsDirectory(string name) => $"{ManifestsDirectory(name)}/tags";
+    public static string TagsDirectory(string name) => $"{RepositoriesRoot}/{name}/{ManifestsDirName}/tags";
 
-    public static string TagDirectory(string name, string tag) => $"{TagsDirectory(name)}/{tag}";
+    public static string TagDirectory(string name, string tag) => $"{RepositoriesRoot}/{name}/{ManifestsDirName}/tags/{tag}";
 
-    public static string TagCurrentLink(string name, string tag) => $"{TagDirectory(name, tag)}/current/link";
+    public static string TagCurrentLink(string name, string tag) => $"{RepositoriesRoot}/{name}/{ManifestsDirName}/tags/{tag}/current/link";
 
-    public static string TagIndexDirectory(string name, string tag) => $"{TagDirectory(name, tag)}/index";
+    public static string TagIndexDirectory(string name, string tag) => $"{RepositoriesRoot}/{name}/{ManifestsDirName}/tags/{tag}/index";
 
-    public static string TagIndexLink(string name, string tag, Digest digest) => $"{TagIndexDirectory(name, tag)}/{digest.Algorithm}/{digest.Hex}/link";
+    public static string TagIndexLink(string name, string tag, Digest digest) =>
+        $"{RepositoriesRoot}/{name}/{ManifestsDirName}/tags/{tag}/index/{digest.Algorithm}/{digest.Hex}/link";
 
-    public static string UploadsDirectory(string name) => $"{Repository(name)}/{UploadsDirName}";
+    public static string UploadsDirectory(string name) => $"{RepositoriesRoot}/{name}/{UploadsDirName}";
 
-    public static string UploadDirectory(string name, string id) => $"{UploadsDirectory(name)}/{id}";
+    public static string UploadDirectory(string name, string id) => $"{RepositoriesRoot}/{name}/{UploadsDirName}/{id}";
 
-    public static string UploadData(string name, string id) => $"{UploadDirectory(name, id)}/data";
+    public static string UploadData(string name, string id) => $"{RepositoriesRoot}/{name}/{UploadsDirName}/{id}/data";
 
-    public static string UploadStartedAt(string name, string id) => $"{UploadDirectory(name, id)}/startedat";
+    public static string UploadStartedAt(string name, string id) => $"{RepositoriesRoot}/{name}/{UploadsDirName}/{id}/startedat";
 
-    public static string ReferrersDirectory(string name, Digest subject) => $"{Repository(name)}/{ReferrersDirName}/{subject.Algorithm}/{subject.Hex}";
+    public static string ReferrersDirectory(string name, Digest subject) => $"{RepositoriesRoot}/{name}/{ReferrersDirName}/{subject.Algorithm}/{subject.Hex}";
 
-    public static string ReferrerDirectory(string name, Digest subject, Digest referrer) => $"{ReferrersDirectory(name, subject)}/{referrer.Algorithm}/{referrer.Hex}";
+    public static string ReferrerDirectory(string name, Digest subject, Digest referrer) =>
+        $"{RepositoriesRoot}/{name}/{ReferrersDirName}/{subject.Algorithm}/{subject.Hex}/{referrer.Algorithm}/{referrer.Hex}";
 
-    public static string ReferrerLink(string name, Digest subject, Digest referrer) => ReferrerDirectory(name, subject, referrer) + "/link";
+    public static string ReferrerLink(string name, Digest subject, Digest referrer) =>
+        $"{RepositoriesRoot}/{name}/{ReferrersDirName}/{subject.Algorithm}/{subject.Hex}/{referrer.Algorithm}/{referrer.Hex}/link";
 
     public static string GcTombstonesDirectory(string algorithm) => $"{GcTombstonesRoot}/{algorithm}";
 
-    public static string GcTombstone(Digest digest) => $"{GcTombstonesDirectory(digest.Algorithm)}/{digest.Hex}";
+    public static string GcTombstone(Digest digest) => $"{GcTombstonesRoot}/{digest.Algorithm}/{digest.Hex}";
 
     public static string GcJournalBucket(string bucket) => $"{GcJournalRoot}/{bucket}";
 
-    public static string GcJournalEntry(string bucket, string id) => $"{GcJournalBucket(bucket)}/{id}";
+    public static string GcJournalEntry(string bucket, string id) => $"{GcJournalRoot}/{bucket}/{id}";
 
     public static string GcRun(string id) => $"{GcRunsRoot}/{id}";
 
@@ -144,7 +150,7 @@ public static class StoragePaths
 
     /// <summary>Recovers a digest from a "&lt;alg&gt;/&lt;hex&gt;/link" or "&lt;alg&gt;/&lt;xx&gt;/&lt;hex&gt;/data" path tail.</summary>
     public static bool TryParseDigestDirectory(string algorithm, string hex, out Digest digest) =>
-        Digest.TryParse(algorithm + ":" + hex, out digest);
+        Digest.TryCreate(algorithm, hex, out digest);
 
     // ---- Berth's own area (berth/): server heartbeats and doctor's quarantine ----
 

@@ -39,13 +39,14 @@ public readonly record struct OciRoute(OciRouteKind Kind, string Name = "", stri
 /// </summary>
 public static class OciPathParser
 {
+    // Works on spans of the path: only the returned name and reference are allocated.
     public static OciRoute Parse(string path)
     {
         if (!path.StartsWith("/v2", StringComparison.Ordinal))
         {
             return default;
         }
-        var rest = path[3..];
+        var rest = path.AsSpan(3);
         if (rest is "" or "/")
         {
             return new OciRoute(OciRouteKind.Base);
@@ -54,46 +55,62 @@ public static class OciPathParser
         {
             return default;
         }
-        rest = rest[1..];
-        if (rest is "_catalog")
+        const int bodyStart = 4; // after "/v2/"
+        var body = path.AsSpan(bodyStart);
+        if (body is "_catalog")
         {
             return new OciRoute(OciRouteKind.Catalog);
         }
-        var trailingSlash = rest.EndsWith('/');
-        var segments = rest.TrimEnd('/').Split('/');
-        var n = segments.Length;
-        if (n >= 3 && !trailingSlash && segments[n - 2] == "tags" && segments[n - 1] == "list")
+        var trailingSlash = body.EndsWith('/');
+        var trimmed = body.TrimEnd('/');
+
+        // The last three segments, from the end: ".../<third>/<second>/<last>". Each "before" is everything
+        // ahead of that segment, without the slash: the repository name when the segments after it match.
+        var slash = trimmed.LastIndexOf('/');
+        if (slash < 0)
         {
-            return new OciRoute(OciRouteKind.Tags, Join(segments, n - 2));
+            return default; // one segment
         }
-        if (n >= 3 && segments[n - 2] == "blobs" && segments[n - 1] == "uploads")
+        var last = trimmed[(slash + 1)..];
+        var beforeLast = trimmed[..slash];
+        slash = beforeLast.LastIndexOf('/');
+        if (slash < 0)
         {
-            return new OciRoute(OciRouteKind.UploadStart, Join(segments, n - 2));
+            return default; // two segments
+        }
+        var second = beforeLast[(slash + 1)..];
+        var beforeSecond = beforeLast[..slash];
+        slash = beforeSecond.LastIndexOf('/');
+        var third = slash < 0 ? beforeSecond : beforeSecond[(slash + 1)..];
+        var hasFourth = slash >= 0;
+        var beforeThird = hasFourth ? beforeSecond[..slash] : default;
+
+        if (!trailingSlash && second is "tags" && last is "list")
+        {
+            return new OciRoute(OciRouteKind.Tags, Name(beforeSecond));
+        }
+        if (second is "blobs" && last is "uploads")
+        {
+            return new OciRoute(OciRouteKind.UploadStart, Name(beforeSecond));
         }
         if (trailingSlash)
         {
             return default;
         }
-        if (n >= 4 && segments[n - 3] == "blobs" && segments[n - 2] == "uploads")
+        if (hasFourth && third is "blobs" && second is "uploads")
         {
-            return new OciRoute(OciRouteKind.Upload, Join(segments, n - 3), segments[n - 1]);
+            return new OciRoute(OciRouteKind.Upload, Name(beforeThird), last.ToString());
         }
-        if (n >= 3)
+        var kind = second switch
         {
-            var kind = segments[n - 2] switch
-            {
-                "manifests" => OciRouteKind.Manifest,
-                "blobs" => OciRouteKind.Blob,
-                "referrers" => OciRouteKind.Referrers,
-                _ => OciRouteKind.None,
-            };
-            if (kind != OciRouteKind.None)
-            {
-                return new OciRoute(kind, Join(segments, n - 2), segments[n - 1]);
-            }
-        }
-        return default;
-    }
+            "manifests" => OciRouteKind.Manifest,
+            "blobs" => OciRouteKind.Blob,
+            "referrers" => OciRouteKind.Referrers,
+            _ => OciRouteKind.None,
+        };
+        return kind == OciRouteKind.None ? default : new OciRoute(kind, Name(beforeSecond), last.ToString());
 
-    private static string Join(string[] segments, int count) => string.Join('/', segments, 0, count);
+        // Every prefix above starts where the body does.
+        string Name(ReadOnlySpan<char> prefix) => path.Substring(bodyStart, prefix.Length);
+    }
 }

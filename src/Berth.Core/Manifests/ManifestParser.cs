@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using Berth.Storage.Layout;
 
@@ -52,6 +54,12 @@ public static class ManifestParser
     {
         try
         {
+            // Every GET of a manifest asks this. Most manifests declare mediaType at the top level: a reader
+            // pass finds it without building a document. Otherwise the document decides, by its shape.
+            if (TopLevelMediaType(content) is { } declared)
+            {
+                return declared;
+            }
             var reader = new Utf8JsonReader(content);
             using var doc = JsonDocument.ParseValue(ref reader);
             return DetectMediaType(doc.RootElement, declared: null);
@@ -60,6 +68,30 @@ public static class ManifestParser
         {
             return "application/octet-stream";
         }
+    }
+
+    /// <summary>The string value of the root object's last "mediaType" member (the one a document lookup finds), or
+    /// null when the root is not an object or that member is missing or not a string. Reads only the root value,
+    /// as <see cref="JsonDocument.ParseValue"/> does; throws <see cref="JsonException"/> where it would.</summary>
+    private static string? TopLevelMediaType(ReadOnlySpan<byte> content)
+    {
+        var reader = new Utf8JsonReader(content);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return null;
+        }
+        string? found = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isMediaType = reader.ValueTextEquals("mediaType"u8);
+            reader.Read();
+            if (isMediaType)
+            {
+                found = reader.TokenType == JsonTokenType.String ? KnownOrString(ref reader) : null;
+            }
+            reader.Skip();
+        }
+        return reader.TokenType == JsonTokenType.EndObject ? found : null;
     }
 
     /// <summary>Parses and validates a manifest. <paramref name="contentType"/> is the Content-Type the client sent, if any.</summary>
@@ -103,7 +135,7 @@ public static class ManifestParser
             }
             var artifactType = OptionalString(root, "artifactType");
             var annotations = ReadAnnotations(root);
-            var subject = root.TryGetProperty("subject", out var s) && s.ValueKind != JsonValueKind.Null ? ReadDescriptor(s, "subject") : null;
+            var subject = root.TryGetProperty("subject", out var s) && s.ValueKind != JsonValueKind.Null ? ReadDescriptor(s, "subject", -1) : null;
             if (MediaTypes.IsIndex(mediaType))
             {
                 if (!root.TryGetProperty("manifests", out var manifests) || manifests.ValueKind != JsonValueKind.Array)
@@ -114,7 +146,7 @@ public static class ManifestParser
                 var i = 0;
                 foreach (var m in manifests.EnumerateArray())
                 {
-                    children.Add(ReadDescriptor(m, $"manifests[{i++}]"));
+                    children.Add(ReadDescriptor(m, "manifests", i++));
                 }
                 return new ParsedManifest(mediaType, null, [], children, subject, artifactType, annotations);
             }
@@ -132,14 +164,14 @@ public static class ManifestParser
                 var i = 0;
                 foreach (var l in layersElement.EnumerateArray())
                 {
-                    layers.Add(ReadDescriptor(l, $"layers[{i++}]"));
+                    layers.Add(ReadDescriptor(l, "layers", i++));
                 }
             }
             else if (mediaType == MediaTypes.DockerManifest)
             {
                 throw new ManifestFormatException("a Docker schema2 manifest needs a 'layers' array");
             }
-            return new ParsedManifest(mediaType, ReadDescriptor(config, "config"), layers, [], subject, artifactType, annotations);
+            return new ParsedManifest(mediaType, ReadDescriptor(config, "config", -1), layers, [], subject, artifactType, annotations);
         }
     }
 
@@ -178,21 +210,30 @@ public static class ManifestParser
         return root.TryGetProperty("config", out _) ? MediaTypes.OciManifest : declared ?? "application/octet-stream";
     }
 
-    private static Descriptor ReadDescriptor(JsonElement e, string where)
+    /// <summary>Reads the descriptor at <paramref name="field"/>, or at <paramref name="field"/>[<paramref name="index"/>]
+    /// when the index is not negative; error messages name it (built only on error).</summary>
+    private static Descriptor ReadDescriptor(JsonElement e, string field, int index)
     {
         if (e.ValueKind != JsonValueKind.Object)
         {
-            throw new ManifestFormatException($"{where} must be a descriptor object");
+            throw new ManifestFormatException($"{Where(field, index)} must be a descriptor object");
         }
-        var mediaType = OptionalString(e, "mediaType") ?? throw new ManifestFormatException($"{where} has no mediaType");
-        var digestText = OptionalString(e, "digest") ?? throw new ManifestFormatException($"{where} has no digest");
-        if (!Digest.TryParse(digestText, out var digest, out var error))
+        var mediaType = (e.TryGetProperty("mediaType", out var mt) && mt.ValueKind == JsonValueKind.String ? KnownOrString(mt) : null)
+            ?? throw new ManifestFormatException($"{Where(field, index)} has no mediaType");
+        if (!e.TryGetProperty("digest", out var digestElement) || digestElement.ValueKind != JsonValueKind.String)
         {
-            throw new ManifestFormatException($"{where}: {error}");
+            throw new ManifestFormatException($"{Where(field, index)} has no digest");
+        }
+        // Straight from the UTF-8 of the document when the string has no escapes: only the hex is allocated.
+        var raw = JsonMarshal.GetRawUtf8Value(digestElement);
+        if (!(raw is [(byte)'"', .., (byte)'"'] && raw.IndexOf((byte)'\\') < 0 && Digest.TryParse(raw[1..^1], out var digest))
+            && !Digest.TryParse(digestElement.GetString(), out digest, out var error))
+        {
+            throw new ManifestFormatException($"{Where(field, index)}: {error}");
         }
         if (!e.TryGetProperty("size", out var sizeElement) || sizeElement.ValueKind != JsonValueKind.Number || !sizeElement.TryGetInt64(out var size) || size < 0)
         {
-            throw new ManifestFormatException($"{where} needs a non-negative integer size");
+            throw new ManifestFormatException($"{Where(field, index)} needs a non-negative integer size");
         }
         List<string>? urls = null;
         if (e.TryGetProperty("urls", out var u) && u.ValueKind == JsonValueKind.Array)
@@ -201,6 +242,41 @@ public static class ManifestParser
         }
         return new Descriptor(mediaType, digest, size, OptionalString(e, "artifactType"), ReadAnnotations(e), urls);
     }
+
+    // Media types that fill most descriptors: returned as these constants instead of a new string each time.
+    private static readonly (byte[] Utf8, string Text)[] KnownMediaTypes = [.. new[]
+    {
+        MediaTypes.OciManifest, MediaTypes.OciIndex, MediaTypes.DockerManifest, MediaTypes.DockerManifestList, MediaTypes.OciEmpty,
+        MediaTypes.DockerForeignLayer, "application/vnd.oci.image.config.v1+json", "application/vnd.oci.image.layer.v1.tar+gzip",
+        "application/vnd.oci.image.layer.v1.tar", "application/vnd.oci.image.layer.v1.tar+zstd",
+        "application/vnd.docker.container.image.v1+json", "application/vnd.docker.image.rootfs.diff.tar.gzip",
+    }.Select(t => (Encoding.UTF8.GetBytes(t), t))];
+
+    private static string KnownOrString(JsonElement value)
+    {
+        foreach (var (utf8, text) in KnownMediaTypes)
+        {
+            if (value.ValueEquals(utf8))
+            {
+                return text;
+            }
+        }
+        return value.GetString()!;
+    }
+
+    private static string KnownOrString(ref Utf8JsonReader reader)
+    {
+        foreach (var (utf8, text) in KnownMediaTypes)
+        {
+            if (reader.ValueTextEquals(utf8))
+            {
+                return text;
+            }
+        }
+        return reader.GetString()!;
+    }
+
+    private static string Where(string field, int index) => index < 0 ? field : $"{field}[{index}]";
 
     private static string? OptionalString(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;

@@ -56,9 +56,10 @@ public sealed class LinkFileTests
     [InlineData(Text + "\n")]
     [InlineData(Text + "\r\n")]
     [InlineData("  " + Text + "\t")]
+    [InlineData("\u00a0" + Text + "\u2003")] // non-ASCII whitespace: the general path
     public void Decode_SurroundingWhitespace_IsIgnored(string content)
     {
-        var result = LinkFile.Decode(Encoding.ASCII.GetBytes(content));
+        var result = LinkFile.Decode(Encoding.UTF8.GetBytes(content));
 
         Assert.True(result.IsOk);
         Assert.Equal(Abc, result.Digest);

@@ -122,7 +122,10 @@ public sealed class StoragePathsTests
     {
         Assert.True(StoragePaths.TryParseDigestDirectory("sha256", EmptyHex, out var digest));
         Assert.Equal(Empty, digest);
+        Assert.Same(EmptyHex, digest.Hex); // the path's own string, not a copy
         Assert.False(StoragePaths.TryParseDigestDirectory("sha256", "e3", out _));
+        Assert.False(StoragePaths.TryParseDigestDirectory("sha256:", EmptyHex, out _));
+        Assert.False(StoragePaths.TryParseDigestDirectory("", EmptyHex, out _));
         Assert.False(StoragePaths.TryParseDigestDirectory("md5", EmptyHex, out _));
         Assert.False(StoragePaths.TryParseDigestDirectory("sha256", EmptyHex.ToUpperInvariant(), out _));
     }
