@@ -11,8 +11,8 @@
 #
 # Both servers listen on 127.0.0.1 only and are stopped by PID when the script exits, failed or not.
 # Env: OUT (results folder, default ./bench/results/<time>), BENCH_DIR (storage parent, default
-# /var/tmp/berth-bench, wiped first), DIST_PORT (5100), BERTH_PORT (5101), NO_BUILD=1 (use the Release
-# build of src/Berth already there, as scripts/test.sh does after building the solution).
+# /var/tmp/berth-bench, wiped first), DIST_PORT (5100), BERTH_PORT (5101), NO_BUILD=1 (use the published
+# Berth in bench/.berth-publish, else the Release build of src/Berth, as scripts/test.sh's smoke does).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
@@ -63,11 +63,15 @@ dist_bin="$(command -v docker-registry)"
 
 mkdir -p "$OUT"
 rm -rf "$BENCH_DIR"; mkdir -p "$BENCH_DIR/distribution" "$BENCH_DIR/berth"
-berth_dll="$repo/src/Berth/bin/Release/net10.0/berth.dll"
+# Berth as it is deployed: published (Release, ReadyToRun as src/Berth/Berth.csproj sets it).
+publish_dir="$repo/bench/.berth-publish"
+berth_dll="$publish_dir/berth.dll"
 if [ "${NO_BUILD:-0}" != 1 ]; then
-  dotnet build "$repo/src/Berth" -c Release -v quiet -nologo >/dev/null
+  dotnet publish "$repo/src/Berth" -c Release -o "$publish_dir" -v quiet -nologo >/dev/null
 elif [ ! -f "$berth_dll" ]; then
-  echo "bench/run.sh: NO_BUILD=1 but $berth_dll is missing: dotnet build src/Berth -c Release" >&2; exit 2
+  # The smoke in scripts/test.sh: the solution's Release build (not precompiled; figures are not the point).
+  berth_dll="$repo/src/Berth/bin/Release/net10.0/berth.dll"
+  [ -f "$berth_dll" ] || { echo "bench/run.sh: NO_BUILD=1 but neither bench/.berth-publish nor $berth_dll exists" >&2; exit 2; }
 fi
 
 cat > "$OUT/distribution.yml" <<YML
