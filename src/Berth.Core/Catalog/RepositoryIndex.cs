@@ -30,13 +30,18 @@ public sealed record ReconcileResult(int Repositories, int Added, int Removed, T
 /// and skips the ones that have none, so a removed repository disappears from the next answer. Markers are never
 /// deleted on the read path (a marker is written before its repository's first object, so a reader can see a
 /// marker whose repository is still being created); reconcile deletes a marker only when its repository has no
-/// data and the marker is older than <see cref="StaleMarkerGrace"/>, and writes it back if data appeared meanwhile.</item>
+/// data and the marker is older than <see cref="StaleMarkerGrace"/>, and writes it back if data appeared meanwhile.
+/// One window remains, and it needs a repository removed by hand: if instance A pushed the repository within the
+/// last <see cref="MemoLifetime"/>, the folder is then removed, instance B's reconcile drops the marker, and A pushes
+/// the repository again, A trusts its memory and writes no marker; the repository is missing from the catalog until
+/// A writes to it again after the memory expired, or the next reconcile. A check of the marker on every write
+/// would close it, at one stat per write (one HEAD per write on S3).</item>
 /// </list>
 /// </summary>
 public sealed class RepositoryIndex(IStorageDriver driver, TimeProvider? timeProvider = null)
 {
-    /// <summary>How long a process trusts that a marker it wrote or saw still exists.</summary>
-    public static readonly TimeSpan MemoLifetime = TimeSpan.FromMinutes(5);
+    /// <summary>How long a process trusts that a marker it wrote or saw still exists (then one stat checks it again).</summary>
+    public static readonly TimeSpan MemoLifetime = TimeSpan.FromMinutes(1);
 
     /// <summary>A marker younger than this is never removed: its repository may be in the middle of its first push.</summary>
     public static readonly TimeSpan StaleMarkerGrace = TimeSpan.FromMinutes(1);

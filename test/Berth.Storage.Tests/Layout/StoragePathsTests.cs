@@ -125,7 +125,7 @@ public sealed class StoragePathsTests
     [Fact]
     public void CatalogRepositoryMarker_OfALongestName_IsOneFileNameOfAtMost255Bytes()
     {
-        var name = string.Join('/', Enumerable.Repeat(new string('a', 50), 5)) + "/bcde"; // 255 characters
+        var name = string.Join('/', Enumerable.Repeat(new string('a', 49), 5)) + "/bcdef"; // 255 characters
         var marker = StoragePaths.CatalogRepositoryMarker(name);
 
         Assert.Equal(255, name.Length);
