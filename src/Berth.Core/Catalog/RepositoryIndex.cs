@@ -227,7 +227,8 @@ public sealed class RepositoryIndex(IStorageDriver driver, TimeProvider? timePro
     public async Task<ReconcileResult> ReconcileAsync(CancellationToken cancellationToken = default)
     {
         var started = _time.GetTimestamp();
-        var walked = (await WalkRepositoriesAsync(driver, cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+        // Folders whose names are not repository names (written by hand) cannot be pulled and are not indexed.
+        var walked = (await WalkRepositoriesAsync(driver, cancellationToken).ConfigureAwait(false)).Where(RepositoryName.IsValid).ToHashSet(StringComparer.Ordinal);
         var markers = new Dictionary<string, string>(StringComparer.Ordinal); // name -> marker path
         var invalid = new List<string>();
         try
