@@ -10,13 +10,16 @@ namespace Berth.Core.Listing;
 /// (object stores, the in-memory driver) list every time. Entries are kept only when the version read before
 /// the listing equals the one read after it and is stable (see <see cref="DirectoryVersion.Stable"/>): a
 /// directory changed in the last moments is listed again on every call until it has been quiet for a while.
-/// The cached arrays are shared: callers must not change them.
+/// The cached arrays are shared: callers must not change them. Memory is bounded by <paramref name="capacity"/>
+/// directories and <paramref name="maxNames"/> names in all (about 60 bytes each): when either would be exceeded
+/// the cache starts over.
 /// </summary>
-public sealed class DirectoryListingCache(IStorageDriver driver, int capacity = 1024)
+public sealed class DirectoryListingCache(IStorageDriver driver, int capacity = 1024, int maxNames = 500_000)
 {
     private sealed record Entry(DirectoryVersion Version, string[] Items);
 
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private long _names;
     private long _hits;
     private long _misses;
 
@@ -60,17 +63,23 @@ public sealed class DirectoryListingCache(IStorageDriver driver, int capacity = 
             return null;
         }
         var items = build(names);
-        if (before is { IsCacheable: true } listed && source!.GetDirectoryVersion(directory) == listed)
+        if (before is { IsCacheable: true } listed && items.Length <= maxNames && source!.GetDirectoryVersion(directory) == listed)
         {
-            if (_entries.Count >= capacity)
+            if (_entries.Count >= capacity || Interlocked.Read(ref _names) + items.Length > maxNames)
             {
                 _entries.Clear();
+                Interlocked.Exchange(ref _names, 0);
+            }
+            if (_entries.TryGetValue(directory, out var replaced))
+            {
+                Interlocked.Add(ref _names, -replaced.Items.Length);
             }
             _entries[directory] = new Entry(listed, items);
+            Interlocked.Add(ref _names, items.Length);
         }
-        else
+        else if (_entries.TryRemove(directory, out var removed))
         {
-            _entries.TryRemove(directory, out _);
+            Interlocked.Add(ref _names, -removed.Items.Length);
         }
         return items;
     }
