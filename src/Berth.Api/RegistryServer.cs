@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Berth.Api.Catalog;
 using Berth.Api.Endpoints;
 using Berth.Api.Logging;
 using Berth.Api.Middleware;
@@ -66,7 +67,13 @@ public static class RegistryServer
             }
         });
 
+        // Every write into a repository's folders goes through the catalog index first (see IndexingStorageDriver).
+        var index = new RepositoryIndex(driver, TimeProvider.System);
+        driver = new IndexingStorageDriver(driver, index);
+
         var services = builder.Services;
+        services.AddSingleton(index);
+        services.AddHostedService<CatalogReconciler>();
         services.AddSingleton(options);
         services.AddSingleton(options.Registry);
         services.AddSingleton(driver);

@@ -27,6 +27,14 @@ public sealed record ServerOptions
     /// <summary>One log line per request (Distribution's log.accesslog.disabled turns it off).</summary>
     public bool AccessLogEnabled { get; init; } = true;
 
+    /// <summary>Build or repair the catalog index (<see cref="Berth.Core.Catalog.RepositoryIndex.ReconcileAsync"/>) in the
+    /// background when the server starts.</summary>
+    public bool CatalogReconcileAtStart { get; init; } = true;
+
+    /// <summary>How often the catalog index is reconciled with the tree after start-up (berth.catalog.reconcileinterval),
+    /// to find repositories that other software wrote; zero: only at start-up.</summary>
+    public TimeSpan CatalogReconcileInterval { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>Serve Prometheus metrics at /metrics.</summary>
     public bool MetricsEnabled { get; init; } = true;
 

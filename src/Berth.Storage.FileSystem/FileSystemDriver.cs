@@ -270,7 +270,8 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         List<string> result;
         try
         {
-            var children = new FileSystemEnumerable<string>(local, (ref FileSystemEntry e) => ToDriverPath(e.ToFullPath()), new EnumerationOptions { AttributesToSkip = 0 })
+            var prefix = path == StoragePath.Root ? "/" : path + "/";
+            var children = new FileSystemEnumerable<string>(local, (ref FileSystemEntry e) => string.Concat(prefix, e.FileName), new EnumerationOptions { AttributesToSkip = 0 })
             {
                 ShouldIncludePredicate = (ref FileSystemEntry e) => !IsReserved(e.FileName),
             };

@@ -20,6 +20,8 @@ namespace Berth.Storage.Layout;
 ///     gc/tombstones/&lt;alg&gt;/&lt;hex&gt;                              (Berth) blobs a collection is about to delete
 ///     gc/journal/&lt;yyyyMMddHH&gt;/&lt;time-sortable id&gt;              (Berth) digests a write is about to rely on
 ///     gc/runs/&lt;id&gt;                                             (Berth) running collections, with heartbeat
+///     catalog/repositories/&lt;name, '/' spelt ':'&gt;                 (Berth) one marker per repository (the catalog index)
+///     catalog/reconciled                                        (Berth) written when a reconcile walk completed the index
 /// </code>
 /// A link file holds "sha256:&lt;hex&gt;" with no newline, exactly as Distribution writes it.
 /// </summary>
@@ -35,6 +37,15 @@ public static class StoragePaths
     public const string GcTombstonesRoot = GcRoot + "/tombstones";
     public const string GcJournalRoot = GcRoot + "/journal";
     public const string GcRunsRoot = GcRoot + "/runs";
+    public const string CatalogRoot = BerthRoot + "/catalog";
+    public const string CatalogRepositoriesRoot = CatalogRoot + "/repositories";
+
+    /// <summary>Exists once a reconcile walk has filled the catalog index; until then the catalog walks the tree.</summary>
+    public const string CatalogReconciled = CatalogRoot + "/reconciled";
+
+    /// <summary>Stands for '/' in a catalog marker's name. Repository names never hold it, and it is a valid
+    /// storage path character; the marker of a 255-character name is a 255-byte file name.</summary>
+    public const char CatalogMarkerSeparator = ':';
 
     public const string LayersDirName = "_layers";
     public const string ManifestsDirName = "_manifests";
@@ -166,6 +177,13 @@ public static class StoragePaths
     /// <summary>Where the quarantined copy of the object at <paramref name="originalPath"/> is kept.</summary>
     public static string QuarantineObject(string id, string originalPath) =>
         $"{QuarantineItem(id)}/objects{(originalPath.StartsWith('/') ? originalPath : "/" + originalPath)}";
+
+    /// <summary>The catalog marker of a repository: one flat object per repository, so that the whole index
+    /// is one listing (one directory read, or one list-by-prefix on an object store).</summary>
+    public static string CatalogRepositoryMarker(string name) => $"{CatalogRepositoriesRoot}/{name.Replace('/', CatalogMarkerSeparator)}";
+
+    /// <summary>The repository name a catalog marker's file name spells (not checked against the name grammar).</summary>
+    public static string CatalogMarkerName(string markerFileName) => markerFileName.Replace(CatalogMarkerSeparator, '/');
 
     // ---- Reading the layout back: what a stored path means ----
 

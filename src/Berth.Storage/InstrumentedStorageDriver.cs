@@ -14,7 +14,7 @@ namespace Berth.Storage;
 /// <para>Walk is measured once, from its start to the end of the enumeration (consumer time included); a
 /// writer's write, commit and cancel are measured one by one.</para>
 /// </summary>
-public sealed class InstrumentedStorageDriver : IStorageDriver, ILocalFileAccess, IRedirectUrlProvider
+public sealed class InstrumentedStorageDriver : IStorageDriver, ILocalFileAccess, IRedirectUrlProvider, IDirectoryVersionSource
 {
     public const string MeterName = "Berth.Storage";
     /// <summary>Exported to Prometheus as berth_storage_operation_duration_seconds (meter name + instrument name).</summary>
@@ -75,6 +75,9 @@ public sealed class InstrumentedStorageDriver : IStorageDriver, ILocalFileAccess
         StoragePath.ValidateObjectPath(path);
         return (_inner as ILocalFileAccess)?.GetLocalPath(path);
     }
+
+    /// <summary>Forwards to the wrapped driver; null when it has no directory versions. One local system call: not measured.</summary>
+    public DirectoryVersion? GetDirectoryVersion(string path) => (_inner as IDirectoryVersionSource)?.GetDirectoryVersion(path);
 
     /// <summary>Forwards to the wrapped driver; null when it gives no URLs. Presigning is local work: not measured.</summary>
     public Task<Uri?> GetRedirectUrlAsync(string path, string method, TimeSpan expiry, CancellationToken cancellationToken = default)

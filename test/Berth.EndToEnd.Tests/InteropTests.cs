@@ -30,6 +30,18 @@ public sealed class InteropTests(ITestOutputHelper output)
         await using var berth = await BerthProcess.StartAsync(data);
         await PullAllAsync(skopeo, layout, berth, pushed, temp.Sub("pulled"));
         await AssertSameCatalogAsync(berth, pushed);
+        // The start-up reconcile indexes what Distribution wrote; from then on the catalog answers from the index.
+        var reconciled = Path.Combine(data, "docker/registry/v2/berth/catalog/reconciled");
+        for (var i = 0; i < 300 && !File.Exists(reconciled); i++)
+        {
+            await Task.Delay(100);
+        }
+        Assert.True(File.Exists(reconciled), "berth serve did not reconcile its catalog index within 30 s");
+        foreach (var repository in pushed.Select(p => p.Repository).Distinct())
+        {
+            Assert.True(File.Exists(Path.Combine(data, "docker/registry/v2/berth/catalog/repositories", repository.Replace('/', ':'))), repository);
+        }
+        await AssertSameCatalogAsync(berth, pushed);
 
         // Berth keeps writing into the storage Distribution made: a new tag over existing blobs.
         var again = pushed[0];

@@ -150,4 +150,101 @@ public sealed class ScaleOutTests(ThreeInstances instances, ITestOutputHelper ou
             Assert.Equal(HttpStatusCode.OK, kept.StatusCode);
         }
     }
+
+    [Fact]
+    public async Task CatalogAndTags_WrittenThroughOneInstance_AreListedByTheOthers()
+    {
+        var instances = _cluster.Instances;
+        using var http = new HttpClient();
+        string Base(int i) => $"http://127.0.0.1:{instances[i % instances.Count].Port}";
+        // Every instance reconciles the index at start-up: wait until one has, so that the catalog answers from it.
+        var storage = _cluster.CreateDriver();
+        for (var i = 0; i < 300 && !await ExistsAsync(storage, Berth.Storage.Layout.StoragePaths.CatalogReconciled); i++)
+        {
+            await Task.Delay(100);
+        }
+        Assert.True(await ExistsAsync(storage, Berth.Storage.Layout.StoragePaths.CatalogReconciled), "no instance reconciled the catalog index in 30 s");
+
+        string[] repositories = ["scale/catalog/one", "scale/catalog/three", "scale/catalog/two"];
+        for (var i = 0; i < repositories.Length; i++)
+        {
+            await PushSmallImageAsync(http, Base(i), repositories[i], "v1");
+        }
+        await PushSmallImageAsync(http, Base(0), repositories[0], "v2");
+        for (var i = 0; i < instances.Count; i++)
+        {
+            Assert.Equal(repositories, (await CatalogAsync(http, Base(i))).Where(r => r.StartsWith("scale/catalog/", StringComparison.Ordinal)));
+            Assert.Equal(["v1", "v2"], await TagsAsync(http, Base(i), repositories[0]));
+        }
+
+        // A tag deleted through one instance is gone from every instance's next list.
+        using (var delete = await http.DeleteAsync($"{Base(1)}/v2/{repositories[0]}/manifests/v2"))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, delete.StatusCode);
+        }
+        // A repository removed from the bucket behind Berth's back is gone from every instance's next catalog.
+        await storage.DeleteAsync(Berth.Storage.Layout.StoragePaths.Repository(repositories[2]));
+        for (var i = 0; i < instances.Count; i++)
+        {
+            Assert.Equal(["v1"], await TagsAsync(http, Base(i), repositories[0]));
+            Assert.Equal(repositories[..2], (await CatalogAsync(http, Base(i))).Where(r => r.StartsWith("scale/catalog/", StringComparison.Ordinal)));
+        }
+    }
+
+    private static async Task<bool> ExistsAsync(Berth.Storage.S3.S3Driver storage, string path)
+    {
+        try
+        {
+            await storage.StatAsync(path);
+            return true;
+        }
+        catch (Berth.Storage.PathNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<string[]> CatalogAsync(HttpClient http, string baseUrl)
+    {
+        var all = new List<string>();
+        string? url = $"{baseUrl}/v2/_catalog?n=2";
+        while (url is not null)
+        {
+            using var response = await http.GetAsync(url);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync());
+            all.AddRange(json.RootElement.GetProperty("repositories").EnumerateArray().Select(r => r.GetString()!));
+            url = response.Headers.TryGetValues("Link", out var links) ? baseUrl + links.Single().Split('<', '>')[1] : null;
+        }
+        return [.. all];
+    }
+
+    private static async Task<string[]> TagsAsync(HttpClient http, string baseUrl, string repository)
+    {
+        using var response = await http.GetAsync($"{baseUrl}/v2/{repository}/tags/list");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync());
+        return [.. json.RootElement.GetProperty("tags").EnumerateArray().Select(t => t.GetString()!)];
+    }
+
+    /// <summary>A config blob and a one-byte "layer", each in one POST, and an OCI manifest naming them.</summary>
+    private static async Task PushSmallImageAsync(HttpClient http, string baseUrl, string repository, string tag)
+    {
+        var config = System.Text.Encoding.ASCII.GetBytes("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}");
+        var layer = System.Text.Encoding.ASCII.GetBytes(repository);
+        foreach (var blob in new[] { config, layer })
+        {
+            using var content = new ByteArrayContent(blob);
+            using var post = await http.PostAsync($"{baseUrl}/v2/{repository}/blobs/uploads/?digest=sha256:{Convert.ToHexStringLower(SHA256.HashData(blob))}", content);
+            Assert.Equal(HttpStatusCode.Created, post.StatusCode);
+        }
+        var manifest = System.Text.Encoding.ASCII.GetBytes(
+            "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\"," +
+            $"\"config\":{{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"sha256:{Convert.ToHexStringLower(SHA256.HashData(config))}\",\"size\":{config.Length}}}," +
+            $"\"layers\":[{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"sha256:{Convert.ToHexStringLower(SHA256.HashData(layer))}\",\"size\":{layer.Length}}}]}}");
+        using var body = new ByteArrayContent(manifest);
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/vnd.oci.image.manifest.v1+json");
+        using var put = await http.PutAsync($"{baseUrl}/v2/{repository}/manifests/{tag}", body);
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+    }
 }

@@ -113,6 +113,7 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal("json", config.Server.LogFormat);
         Assert.Equal(LogLevel.Information, config.Server.LogLevel);
         Assert.Equal(TimeSpan.FromSeconds(30), config.Server.ShutdownTimeout);
+        Assert.Equal(TimeSpan.FromHours(1), config.Server.CatalogReconcileInterval);
         Assert.Null(config.Server.TlsCertificate);
         Assert.Empty(config.Warnings);
     }
@@ -145,6 +146,21 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(90), config.Server.ShutdownTimeout);
         Assert.False(config.Server.MetricsEnabled);
         Assert.Empty(config.Warnings);
+    }
+
+    [Fact]
+    public void CatalogReconcileInterval_FromFileOrEnvironment_ZeroMeansOnlyAtStartUp()
+    {
+        var file = Write("""
+            berth:
+              catalog:
+                reconcileinterval: 15m
+            """);
+        Assert.Equal(TimeSpan.FromMinutes(15), Load(file).Server.CatalogReconcileInterval);
+        Assert.Empty(Load(file).Warnings);
+        Assert.Equal(TimeSpan.Zero, Load(file, new() { ["BERTH_CATALOG_RECONCILE_INTERVAL"] = "0s" }).Server.CatalogReconcileInterval);
+        var error = Assert.Throws<ConfigException>(() => Load(Write("berth:\n  catalog:\n    reconcileinterval: soon\n")));
+        Assert.Contains("berth.catalog.reconcileinterval", error.Message);
     }
 
     [Theory]

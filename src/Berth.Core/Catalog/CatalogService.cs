@@ -1,60 +1,44 @@
 using Berth.Core.Tags;
 using Berth.Storage;
-using Berth.Storage.Layout;
 
 namespace Berth.Core.Catalog;
 
-/// <summary>Lists repositories: folders under repositories/ that hold _manifests, _layers or _uploads,
-/// nested to any depth.</summary>
-public sealed class CatalogService(IStorageDriver driver)
+/// <summary>
+/// Lists repositories in ordinal order with n/last pagination. Once the storage's catalog index is built
+/// (<see cref="RepositoryIndex"/>), a page is: one listing of the index (cached and validated by one <c>statx</c>
+/// on a filesystem), a binary search for <c>last</c>, and an existence check of each returned name, so that
+/// repositories removed since they were indexed are skipped. Before the index is built, the tree is walked:
+/// folders under repositories/ that hold _manifests, _layers or _uploads, nested to any depth.
+/// </summary>
+public sealed class CatalogService(IStorageDriver driver, RepositoryIndex index)
 {
     public async Task<Page> ListAsync(int? n, string? last, CancellationToken cancellationToken = default)
     {
-        var names = new List<string>();
-        await WalkAsync(StoragePaths.RepositoriesRoot, "", names, cancellationToken).ConfigureAwait(false);
-        var sorted = names.ToArray();
-        Array.Sort(sorted, StringComparer.Ordinal);
-        return TagService.Paginate(sorted, n, last);
-    }
-
-    private async Task WalkAsync(string path, string name, List<string> names, CancellationToken cancellationToken)
-    {
-        IReadOnlyList<string> children;
-        try
+        if (!await index.IsBuiltAsync(cancellationToken).ConfigureAwait(false))
         {
-            children = await driver.ListAsync(path, cancellationToken).ConfigureAwait(false);
+            var walked = (await RepositoryIndex.WalkRepositoriesAsync(driver, cancellationToken).ConfigureAwait(false)).ToArray();
+            Array.Sort(walked, StringComparer.Ordinal);
+            return TagService.Paginate(walked, n, last);
         }
-        catch (PathNotFoundException)
+        if (n == 0)
         {
-            return;
+            return new Page([], false);
         }
-        var isRepository = false;
-        var subdirectories = new List<string>();
-        foreach (var child in children)
+        var names = await index.ListAsync(cancellationToken).ConfigureAwait(false);
+        var start = 0;
+        if (!string.IsNullOrEmpty(last))
         {
-            var childName = StoragePath.FileName(child);
-            if (childName is StoragePaths.ManifestsDirName or StoragePaths.LayersDirName or StoragePaths.UploadsDirName)
-            {
-                isRepository = true;
-            }
-            else if (!childName.StartsWith('_'))
-            {
-                subdirectories.Add(childName);
-            }
+            start = Array.BinarySearch(names, last, StringComparer.Ordinal);
+            start = start >= 0 ? start + 1 : ~start;
         }
-        if (isRepository && name.Length > 0)
+        // One more than asked for tells whether a next page exists (a Link only when it holds something).
+        var want = n is { } limit ? limit + 1 : int.MaxValue;
+        var selected = await index.SelectExistingAsync(new ArraySegment<string>(names, start, names.Length - start), want, cancellationToken).ConfigureAwait(false);
+        if (n is { } l && selected.Count > l)
         {
-            names.Add(name);
+            selected.RemoveAt(selected.Count - 1);
+            return new Page(selected, true);
         }
-        var tasks = subdirectories.Select(async sub =>
-        {
-            var found = new List<string>();
-            await WalkAsync(path + "/" + sub, name.Length == 0 ? sub : name + "/" + sub, found, cancellationToken).ConfigureAwait(false);
-            return found;
-        });
-        foreach (var found in await Task.WhenAll(tasks).ConfigureAwait(false))
-        {
-            names.AddRange(found);
-        }
+        return new Page(selected, false);
     }
 }

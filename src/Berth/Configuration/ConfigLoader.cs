@@ -65,6 +65,7 @@ public static class ConfigLoader
         "storage.s3.usedualstack", "storage.s3.accelerate",
         "http", "http.addr", "http.net", "http.secret", "http.tls", "http.tls.certificate", "http.tls.key",
         "berth", "berth.maxmanifestbytes", "berth.shutdowntimeout", "berth.metrics", "berth.metrics.enabled",
+        "berth.catalog", "berth.catalog.reconcileinterval",
     };
 
     public static LoadedConfig Load(string? path, IReadOnlyDictionary<string, string> environment, ConfigOverrides overrides)
@@ -139,6 +140,7 @@ public static class ConfigLoader
         var maxManifest = ParseInt(Env("BERTH_MAX_MANIFEST_BYTES") ?? Value("berth.maxmanifestbytes") ?? (4 * 1024 * 1024).ToString(CultureInfo.InvariantCulture), "berth.maxmanifestbytes", 1024);
         var shutdown = ParseDuration(Env("BERTH_SHUTDOWN_TIMEOUT") ?? Value("berth.shutdowntimeout") ?? "30s", "berth.shutdowntimeout");
         var accessLog = !ParseBool(Env("BERTH_ACCESSLOG_DISABLED") ?? Value("log.accesslog.disabled") ?? "false", "log.accesslog.disabled");
+        var reconcileInterval = ParseDuration(Env("BERTH_CATALOG_RECONCILE_INTERVAL") ?? Value("berth.catalog.reconcileinterval") ?? "1h", "berth.catalog.reconcileinterval");
         var metrics = ParseBool(Env("BERTH_METRICS_ENABLED") ?? Value("berth.metrics.enabled") ?? "true", "berth.metrics.enabled");
         var certificate = Env("BERTH_TLS_CERTIFICATE") ?? Value("http.tls.certificate");
         var tlsKey = Env("BERTH_TLS_KEY") ?? Value("http.tls.key");
@@ -164,6 +166,7 @@ public static class ConfigLoader
             ShutdownTimeout = shutdown,
             MetricsEnabled = metrics,
             AccessLogEnabled = accessLog,
+            CatalogReconcileInterval = reconcileInterval,
             Registry = new RegistryOptions { DeleteEnabled = deleteEnabled, MaxManifestBytes = maxManifest, RedirectBlobs = redirect },
         };
         try

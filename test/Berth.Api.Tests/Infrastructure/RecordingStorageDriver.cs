@@ -12,7 +12,7 @@ public sealed record StorageOperation(string Kind, string Path, string? Destinat
 
 /// <summary>Passes every call through and records the writes (put, move, commit, delete) in order.
 /// Reads are not recorded. Only what the write-order tests need; fault injection lives elsewhere.</summary>
-public sealed class RecordingStorageDriver(IStorageDriver inner) : IStorageDriver, ILocalFileAccess
+public sealed class RecordingStorageDriver(IStorageDriver inner) : IStorageDriver, ILocalFileAccess, IDirectoryVersionSource
 {
     private readonly ConcurrentQueue<StorageOperation> _operations = new();
 
@@ -27,6 +27,8 @@ public sealed class RecordingStorageDriver(IStorageDriver inner) : IStorageDrive
     public void Clear() => _operations.Clear();
 
     public string? GetLocalPath(string path) => (inner as ILocalFileAccess)?.GetLocalPath(path);
+
+    public DirectoryVersion? GetDirectoryVersion(string path) => (inner as IDirectoryVersionSource)?.GetDirectoryVersion(path);
 
     public Task<byte[]> GetContentAsync(string path, CancellationToken cancellationToken = default) =>
         inner.GetContentAsync(path, cancellationToken);

@@ -44,10 +44,17 @@ public abstract class RegistryTestBase<TDriver> : IAsyncLifetime where TDriver :
     /// HTTP framing (HEAD, 204, sendfile) that only a real server enforces.</summary>
     protected virtual bool UseKestrel => false;
 
+    /// <summary>Reconcile the catalog index in the background at start-up, as <c>berth serve</c> does. Tests of the
+    /// index turn it off and reconcile when they mean to.</summary>
+    protected virtual bool ReconcileCatalogAtStart => true;
+
+    /// <summary>The server's services (its <c>RepositoryIndex</c>, <c>TagService</c>, ...).</summary>
+    protected IServiceProvider Services => _app!.Services;
+
     public async Task InitializeAsync()
     {
         Storage = new RecordingStorageDriver(_factory.Create());
-        var options = new ServerOptions { Registry = Options, MetricsEnabled = false, LogLevel = LogLevel.None, Listen = "127.0.0.1:0" };
+        var options = new ServerOptions { Registry = Options, MetricsEnabled = false, LogLevel = LogLevel.None, Listen = "127.0.0.1:0", CatalogReconcileAtStart = ReconcileCatalogAtStart };
         _app = RegistryServer.Build(options, Storage, b =>
         {
             if (!UseKestrel)
@@ -67,7 +74,7 @@ public abstract class RegistryTestBase<TDriver> : IAsyncLifetime where TDriver :
         Client = new HttpClient(new ConformanceCheckingHandler { InnerHandler = server.CreateHandler() }) { BaseAddress = server.BaseAddress };
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Client.Dispose();
         if (_app is not null)

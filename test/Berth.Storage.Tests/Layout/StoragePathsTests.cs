@@ -39,6 +39,11 @@ public sealed class StoragePathsTests
         [nameof(StoragePaths.GcJournalBucket)] = (() => StoragePaths.GcJournalBucket("2026120421"), "/docker/registry/v2/berth/gc/journal/2026120421"),
         [nameof(StoragePaths.GcJournalEntry)] = (() => StoragePaths.GcJournalEntry("2026120421", "x1"), "/docker/registry/v2/berth/gc/journal/2026120421/x1"),
         [nameof(StoragePaths.GcRun)] = (() => StoragePaths.GcRun("r1"), "/docker/registry/v2/berth/gc/runs/r1"),
+        [nameof(StoragePaths.CatalogRoot)] = (() => StoragePaths.CatalogRoot, "/docker/registry/v2/berth/catalog"),
+        [nameof(StoragePaths.CatalogRepositoriesRoot)] = (() => StoragePaths.CatalogRepositoriesRoot, "/docker/registry/v2/berth/catalog/repositories"),
+        [nameof(StoragePaths.CatalogReconciled)] = (() => StoragePaths.CatalogReconciled, "/docker/registry/v2/berth/catalog/reconciled"),
+        [nameof(StoragePaths.CatalogRepositoryMarker)] = (() => StoragePaths.CatalogRepositoryMarker(Name), "/docker/registry/v2/berth/catalog/repositories/group:sub:project:image"),
+        [nameof(StoragePaths.CatalogMarkerName)] = (() => StoragePaths.CatalogMarkerName("group:sub:project:image"), Name),
         [nameof(StoragePaths.InstancesRoot)] = (() => StoragePaths.InstancesRoot, "/docker/registry/v2/berth/instances"),
         [nameof(StoragePaths.Instance)] = (() => StoragePaths.Instance("host-1234-abcd"), "/docker/registry/v2/berth/instances/host-1234-abcd"),
         [nameof(StoragePaths.QuarantineItem)] = (() => StoragePaths.QuarantineItem("20261204T120000Z-0001"), "/docker/registry/v2/berth/quarantine/20261204T120000Z-0001"),
@@ -115,6 +120,18 @@ public sealed class StoragePathsTests
     public void Repository_SingleSegmentName()
     {
         Assert.Equal("/docker/registry/v2/repositories/busybox/_manifests/tags/latest/current/link", StoragePaths.TagCurrentLink("busybox", "latest"));
+    }
+
+    [Fact]
+    public void CatalogRepositoryMarker_OfALongestName_IsOneFileNameOfAtMost255Bytes()
+    {
+        var name = string.Join('/', Enumerable.Repeat(new string('a', 49), 5)) + "/bcdef"; // 255 characters
+        var marker = StoragePaths.CatalogRepositoryMarker(name);
+
+        Assert.Equal(255, name.Length);
+        Assert.Equal(StoragePaths.CatalogRepositoriesRoot, StoragePath.Parent(marker));
+        Assert.Equal(255, StoragePath.FileName(marker).Length);
+        Assert.Equal(name, StoragePaths.CatalogMarkerName(StoragePath.FileName(marker)));
     }
 
     [Fact]
