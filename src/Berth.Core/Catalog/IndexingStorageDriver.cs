@@ -55,10 +55,13 @@ public sealed class IndexingStorageDriver(IStorageDriver inner, RepositoryIndex 
     private ValueTask BeforeWriteAsync(string path, CancellationToken cancellationToken) =>
         TryGetRepository(path, out var repository) ? index.EnsureIndexedAsync(repository, cancellationToken) : ValueTask.CompletedTask;
 
-    public async Task PutContentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    public Task PutContentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+        PutContentAsync(path, content, Durability.Durable, cancellationToken);
+
+    public async Task PutContentAsync(string path, ReadOnlyMemory<byte> content, Durability durability, CancellationToken cancellationToken = default)
     {
         await BeforeWriteAsync(path, cancellationToken).ConfigureAwait(false);
-        await inner.PutContentAsync(path, content, cancellationToken).ConfigureAwait(false);
+        await inner.PutContentAsync(path, content, durability, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IStorageWriter> CreateWriterAsync(string path, bool append, CancellationToken cancellationToken = default)
@@ -84,6 +87,8 @@ public sealed class IndexingStorageDriver(IStorageDriver inner, RepositoryIndex 
     public IAsyncEnumerable<StorageEntry> WalkAsync(string path, CancellationToken cancellationToken = default) => inner.WalkAsync(path, cancellationToken);
 
     public Task DeleteAsync(string path, CancellationToken cancellationToken = default) => inner.DeleteAsync(path, cancellationToken);
+
+    public Task DeleteAsync(string path, Durability durability, CancellationToken cancellationToken = default) => inner.DeleteAsync(path, durability, cancellationToken);
 
     public string? GetLocalPath(string path) => (inner as ILocalFileAccess)?.GetLocalPath(path);
 

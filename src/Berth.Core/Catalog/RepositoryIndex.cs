@@ -77,7 +77,8 @@ public sealed class RepositoryIndex(IStorageDriver driver, TimeProvider? timePro
         }
         catch (PathNotFoundException)
         {
-            await driver.PutContentAsync(marker, Encoding.UTF8.GetBytes(repository), cancellationToken).ConfigureAwait(false);
+            // Volatile: a marker lost in a machine crash is written again by the reconcile every start-up runs.
+            await driver.PutContentAsync(marker, Encoding.UTF8.GetBytes(repository), Durability.Volatile, cancellationToken).ConfigureAwait(false);
         }
         Remember(repository);
     }
