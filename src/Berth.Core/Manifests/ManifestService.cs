@@ -13,12 +13,12 @@ public sealed record ManifestPutResult(Digest Digest, Digest? Subject);
 /// <summary>
 /// Manifests, tags and referrers of a repository.
 /// A PUT writes, in this order: the manifest's blob data, its revision link, its referrer link (when it
-/// has a subject), the tag's current/link, and then the tag's index link (the tag's history, which no
-/// pull reads) as a volatile write. Every blob and child manifest it names must already be present. A
-/// crash at any step therefore leaves at worst an unreferenced blob, an untagged revision or a tag
-/// without its history entry, never a tag that points at missing content. Writing the history last and
-/// volatile saves the five directory syncs its deep path costs (tags/T/index/sha256/HEX/link), while the
-/// current/link put syncs tags/T itself.
+/// has a subject), the tag's current/link, and then the tag's index link (the tag's history). Every blob
+/// and child manifest it names must already be present. A crash at any step therefore leaves at worst an
+/// unreferenced blob, an untagged revision or a tag without its history entry, never a tag that points at
+/// missing content, and never a listed tag without current/link. The history link is durable too although
+/// no pull reads it: Distribution's `garbage-collect --delete-untagged` decides "tagged" from it, so a lost
+/// history link would let that tool delete a tagged manifest.
 /// </summary>
 public sealed partial class ManifestService(IStorageDriver driver, BlobService blobs, RegistryOptions options, ILogger<ManifestService> logger)
 {
@@ -115,7 +115,7 @@ public sealed partial class ManifestService(IStorageDriver driver, BlobService b
         {
             admission.ThrowIfExpired();
             await LinkFile.WriteAsync(driver, StoragePaths.TagCurrentLink(repository, tag), digest, cancellationToken).ConfigureAwait(false);
-            await LinkFile.WriteAsync(driver, StoragePaths.TagIndexLink(repository, tag, digest), digest, Durability.Volatile, cancellationToken).ConfigureAwait(false);
+            await LinkFile.WriteAsync(driver, StoragePaths.TagIndexLink(repository, tag, digest), digest, cancellationToken).ConfigureAwait(false);
         }
         return new ManifestPutResult(digest, manifest.Subject?.Digest);
     }
