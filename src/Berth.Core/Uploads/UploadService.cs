@@ -22,6 +22,10 @@ public sealed class UploadService(IStorageDriver driver, BlobService blobs, Time
     /// <summary>Bytes gathered from the request body before one write to storage: large enough that a 64 MiB
     /// push is 64 writes, not thousands of socket-sized ones.</summary>
     private const int BufferSize = 1024 * 1024;
+
+    /// <summary>The copy buffers: a bounded pool of its own, because the shared pool keeps a buffer per thread
+    /// (with 32+ threads blocked in fsync that alone held tens of MiB of 1 MiB buffers: peak RSS).</summary>
+    private static readonly ArrayPool<byte> Buffers = ArrayPool<byte>.Create(BufferSize, maxArraysPerBucket: 16);
     private readonly ConcurrentDictionary<string, HashState> _states = new(StringComparer.Ordinal);
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
     private long _open;
@@ -208,7 +212,7 @@ public sealed class UploadService(IStorageDriver driver, BlobService blobs, Time
     {
         var hashing = state.Offset == writer.Size;
         state.Offset = -1;
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        var buffer = Buffers.Rent(BufferSize);
         try
         {
             while (true)
@@ -237,7 +241,7 @@ public sealed class UploadService(IStorageDriver driver, BlobService blobs, Time
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Buffers.Return(buffer);
         }
     }
 
@@ -245,7 +249,7 @@ public sealed class UploadService(IStorageDriver driver, BlobService blobs, Time
     {
         using var hash = expected.CreateHash();
         await using var stream = await driver.OpenReadAsync(path, 0, cancellationToken).ConfigureAwait(false);
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        var buffer = Buffers.Rent(BufferSize);
         try
         {
             int read;
@@ -256,7 +260,7 @@ public sealed class UploadService(IStorageDriver driver, BlobService blobs, Time
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Buffers.Return(buffer);
         }
         return Digest.FromHash(expected.Algorithm, hash.GetHashAndReset());
     }
