@@ -277,9 +277,11 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
             };
             result = [.. children];
         }
-        catch (IOException)
+        catch (IOException) when (!Directory.Exists(local))
         {
-            // Missing, or not a directory (ENOTDIR is an IOException).
+            // Missing, or not a directory (ENOTDIR is an IOException). A directory that exists but cannot be
+            // read (EIO) is an error, not an empty listing: garbage collection must not take it for "nothing
+            // references this".
             throw new PathNotFoundException(path, Name);
         }
         if (result.Count == 0 && path != StoragePath.Root)
