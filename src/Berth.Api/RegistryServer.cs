@@ -74,6 +74,7 @@ public static class RegistryServer
         var services = builder.Services;
         services.AddSingleton(index);
         services.AddHostedService<CatalogReconciler>();
+        services.AddHostedService<Berth.Api.Gc.GcJournalPruner>();
         services.AddSingleton(options);
         services.AddSingleton(options.Registry);
         services.AddSingleton(driver);

@@ -163,6 +163,43 @@ public static class GcJournal
         return new GcJournalRead([.. entries.OfType<GcJournalEntry>()], unreadable, foreign);
     }
 
+    /// <summary>The registry's side of journal housekeeping, so that storage no collector runs on does not collect
+    /// journal entries forever. An entry matters only to a deleting collection whose mark began less than
+    /// <see cref="GcTimings.JournalWindow"/> after it was written (<see cref="GcProtocol"/>), and such a
+    /// collection holds a live run record (berth/gc/runs/&lt;id&gt;, the id stamped with its start, written before
+    /// its mark begins). So whole hours older than the oldest live run's start (or now), minus the window and an
+    /// hour's margin, are deleted. A run record whose id carries no time stops the pruning (nothing is deleted).
+    /// Returns how many hours were deleted.</summary>
+    public static async Task<int> PruneExpiredAsync(IStorageDriver driver, DateTimeOffset now, GcTimings timings, CancellationToken cancellationToken = default)
+    {
+        var oldest = now;
+        foreach (var runPath in await ListOrEmptyAsync(driver, StoragePaths.GcRunsRoot, cancellationToken).ConfigureAwait(false))
+        {
+            StorageEntry entry;
+            try
+            {
+                entry = await driver.StatAsync(runPath, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PathNotFoundException)
+            {
+                continue; // that collection ended
+            }
+            if (now - entry.ModifiedAt >= timings.RunStaleAfter)
+            {
+                continue; // a crashed collection: it deletes nothing any more
+            }
+            if (!TryParseIdTime(StoragePath.FileName(runPath), out var started))
+            {
+                return 0;
+            }
+            if (started < oldest)
+            {
+                oldest = started;
+            }
+        }
+        return await PruneBeforeAsync(driver, oldest - timings.JournalWindow - TimeSpan.FromHours(1), cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Deletes whole hours that end at or before <paramref name="before"/>. Returns how many.</summary>
     public static async Task<int> PruneBeforeAsync(IStorageDriver driver, DateTimeOffset before, CancellationToken cancellationToken = default)
     {
