@@ -155,9 +155,9 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
     public Task PutContentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
         PutContentAsync(path, content, Durability.Durable, cancellationToken);
 
-    /// <summary>Durable: the file is flushed before the rename, then the directory, then the parents of the
-    /// directories this put created (after the data's flush, which on a journalling filesystem already
-    /// committed those mkdirs, so those syncs are cheap). Volatile: no flush at all.</summary>
+    /// <summary>Durable: the parents of the directories this put created are synced beside the data's flush,
+    /// then the file is renamed and its directory synced. Volatile: neither the file nor its own directory is
+    /// flushed, but new directories above that are (<see cref="ParentsToSync"/>).</summary>
     public Task PutContentAsync(string path, ReadOnlyMemory<byte> content, Durability durability, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -171,11 +171,10 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         {
             using (var handle = InDirectory(dir, ref created, () => File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None)))
             {
-                if (sync && created is not null)
+                if (ParentsToSync(created, dir, sync) is { } newDirectories)
                 {
                     // The new (still empty) directories may become durable before the data: start their
                     // parents' syncs now, beside the data's flush, rather than one after another at the end.
-                    var newDirectories = created;
                     parents = Task.Run(() => SyncCreated(newDirectories), CancellationToken.None);
                 }
                 RandomAccess.Write(handle, content.Span, 0);
@@ -473,6 +472,21 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
             created ??= [];
             created.Insert(0, parent);
         }
+    }
+
+    /// <summary>Which parents of the directories a put created to sync: all of them for a durable put; for a
+    /// volatile one all but the entry of the object's own directory. A volatile put in a new repository (an
+    /// upload's startedat) creates the repository's folders, which durable links later go into: a durable put
+    /// syncs only the directories it creates itself, so those folders must not stay unsynced.</summary>
+    private static List<string>? ParentsToSync(List<string>? created, string ownDirectory, bool durable)
+    {
+        if (created is null || durable)
+        {
+            return created;
+        }
+        var ownEntry = Path.GetDirectoryName(ownDirectory);
+        var rest = created.Where(d => d != ownEntry).ToList();
+        return rest.Count > 0 ? rest : null;
     }
 
     /// <summary>Syncs the parents of new directories, in parallel: the device serves parallel flushes far
