@@ -173,22 +173,13 @@ public static class GcJournal
     public static async Task<int> PruneExpiredAsync(IStorageDriver driver, DateTimeOffset now, GcTimings timings, CancellationToken cancellationToken = default)
     {
         var oldest = now;
-        foreach (var runPath in await ListOrEmptyAsync(driver, StoragePaths.GcRunsRoot, cancellationToken).ConfigureAwait(false))
+        foreach (var run in await GcRuns.ListAsync(driver, cancellationToken).ConfigureAwait(false))
         {
-            StorageEntry entry;
-            try
-            {
-                entry = await driver.StatAsync(runPath, cancellationToken).ConfigureAwait(false);
-            }
-            catch (PathNotFoundException)
-            {
-                continue; // that collection ended
-            }
-            if (now - entry.ModifiedAt >= timings.RunStaleAfter)
+            if (!GcRuns.IsLive(run, now, timings))
             {
                 continue; // a crashed collection: it deletes nothing any more
             }
-            if (!TryParseIdTime(StoragePath.FileName(runPath), out var started))
+            if (!TryParseIdTime(StoragePath.FileName(run.Path), out var started))
             {
                 return 0;
             }

@@ -36,22 +36,8 @@ internal sealed class GcRunLock : IAsyncDisposable
         var now = time.GetUtcNow();
         var runLock = new GcRunLock(driver, time, timings, GcJournal.NewId(now));
         await runLock.BeatAsync(cancellationToken).ConfigureAwait(false);
-        // List, then stat each: a record may vanish in between (its collection ended), which is fine.
-        var others = new List<StorageEntry>();
-        foreach (var path in await driver.ListAsync(StoragePaths.GcRunsRoot, cancellationToken).ConfigureAwait(false))
-        {
-            try
-            {
-                if (path != runLock._path)
-                {
-                    others.Add(await driver.StatAsync(path, cancellationToken).ConfigureAwait(false));
-                }
-            }
-            catch (PathNotFoundException)
-            {
-            }
-        }
-        var live = others.Where(e => time.GetUtcNow() - e.ModifiedAt < timings.RunStaleAfter).ToList();
+        var others = (await GcRuns.ListAsync(driver, cancellationToken).ConfigureAwait(false)).Where(e => e.Path != runLock._path).ToList();
+        var live = others.Where(e => GcRuns.IsLive(e, time.GetUtcNow(), timings)).ToList();
         if (live.Count > 0)
         {
             await runLock.DeleteRecordAsync().ConfigureAwait(false);
