@@ -101,16 +101,18 @@ public sealed partial class ManifestService(IStorageDriver driver, BlobService b
             [digest, .. manifest.RequiredBlobs.Select(b => b.Digest), .. manifest.Manifests.Select(m => m.Digest)], cancellationToken).ConfigureAwait(false);
         await VerifyReferencesAsync(repository, manifest, cancellationToken).ConfigureAwait(false);
 
-        if (await blobs.StatDataAsync(digest, cancellationToken).ConfigureAwait(false) != content.Length)
-        {
-            await driver.PutContentAsync(StoragePaths.BlobData(digest), content, cancellationToken).ConfigureAwait(false);
-        }
+        // The manifest's data, its revision link and its referrer link are written at once: none of them makes
+        // anything reachable by tag, and each is durable before the tag links below are written. A crash
+        // in between can leave a revision link without data, which reads as "manifest unknown" (404) and
+        // which doctor reports; it can never leave a tag pointing at missing content.
+        var writes = new List<Task>(3) { PutManifestDataAsync(digest, content, cancellationToken) };
         admission.ThrowIfExpired();
-        await LinkFile.WriteAsync(driver, StoragePaths.RevisionLink(repository, digest), digest, cancellationToken).ConfigureAwait(false);
+        writes.Add(LinkFile.WriteAsync(driver, StoragePaths.RevisionLink(repository, digest), digest, cancellationToken));
         if (manifest.Subject is { } subject)
         {
-            await LinkFile.WriteAsync(driver, StoragePaths.ReferrerLink(repository, subject.Digest, digest), digest, cancellationToken).ConfigureAwait(false);
+            writes.Add(LinkFile.WriteAsync(driver, StoragePaths.ReferrerLink(repository, subject.Digest, digest), digest, cancellationToken));
         }
+        await Task.WhenAll(writes).ConfigureAwait(false);
         if (reference.Tag is { } tag)
         {
             admission.ThrowIfExpired();
@@ -118,6 +120,14 @@ public sealed partial class ManifestService(IStorageDriver driver, BlobService b
             await LinkFile.WriteAsync(driver, StoragePaths.TagIndexLink(repository, tag, digest), digest, cancellationToken).ConfigureAwait(false);
         }
         return new ManifestPutResult(digest, manifest.Subject?.Digest);
+    }
+
+    private async Task PutManifestDataAsync(Digest digest, byte[] content, CancellationToken cancellationToken)
+    {
+        if (await blobs.StatDataAsync(digest, cancellationToken).ConfigureAwait(false) != content.Length)
+        {
+            await driver.PutContentAsync(StoragePaths.BlobData(digest), content, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task VerifyReferencesAsync(string repository, ParsedManifest manifest, CancellationToken cancellationToken)
