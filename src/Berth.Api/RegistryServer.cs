@@ -28,7 +28,11 @@ public static class RegistryServer
 {
     public static WebApplication Build(ServerOptions options, IStorageDriver driver, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // No reload-on-change for the host's appsettings*.json: Berth's configuration is config.yml, and the
+        // watcher ASP.NET Core starts for them recursively watches the working directory, so every file written
+        // below it (the default storage root ./data, a client pulling into a folder there) costs inotify events
+        // and stat calls in the registry process.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(options.LogLevel);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
