@@ -33,6 +33,11 @@ public sealed partial class FileSystemDriver : IDirectoryVersionSource
     private const int ENOTDIR = 20;
     private const ushort SIfMt = 0xF000;
     private const ushort SIfDir = 0x4000;
+    private const ushort SIfReg = 0x8000;
+    private const int AtSymlinkNoFollow = 0x100;
+
+    /// <summary>STATX_TYPE | STATX_MODE | STATX_SIZE | STATX_MTIME.</summary>
+    private const uint StatxTypeSizeMtime = 0x1 | 0x2 | 0x200 | 0x40;
 
     private static int s_statxUnavailable;
 

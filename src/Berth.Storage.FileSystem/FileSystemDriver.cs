@@ -99,7 +99,10 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         Other,
     }
 
-    /// <summary>Reads a whole file with open, read until end of file, close: four system calls for a link file.</summary>
+    /// <summary>Reads a whole file with open, read, close: three system calls for a link file. A read of a regular
+    /// file that returns less than it was asked for has reached the end of the file (read(2) returns less only at
+    /// end of file, or after a signal, which a regular file read does not stop for), so no second read confirms it;
+    /// a read that fills the buffer is followed by more reads into a bigger one.</summary>
     private static unsafe ReadOutcome TryReadWholeFile(string local, out byte[]? content)
     {
         content = null;
@@ -133,7 +136,13 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
                 }
                 if (n > 0)
                 {
+                    var asked = buffer.Length - length;
                     length += (int)n;
+                    if (n < asked)
+                    {
+                        content = buffer.AsSpan(0, length).ToArray();
+                        return ReadOutcome.Read;
+                    }
                     continue;
                 }
                 if (n == 0)
@@ -255,6 +264,12 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
     public Task<StorageEntry> StatAsync(string path, CancellationToken cancellationToken = default)
     {
         var local = Local(path);
+        if (TryStatx(local, out var size, out var modified, out var isDirectory))
+        {
+            // One statx(2); FileInfo costs an lstat, a geteuid and an object. Anything unusual (missing, a
+            // symbolic link, no statx) takes the FileInfo path below, which keeps its exceptions and answers.
+            return Task.FromResult(new StorageEntry(path, isDirectory ? 0 : size, modified, isDirectory));
+        }
         var file = new FileInfo(local);
         if (file.Exists)
         {
@@ -271,15 +286,35 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
     public Task<IReadOnlyList<string>> ListAsync(string path, CancellationToken cancellationToken = default)
     {
         var local = Local(path);
-        List<string> result;
+        var prefix = path == StoragePath.Root ? "/" : path + "/";
+        List<string>? result;
+        switch (TryListDirectory(local, prefix, out result))
+        {
+            case ReadOutcome.NotFound:
+                throw new PathNotFoundException(path, Name);
+            case ReadOutcome.Read:
+                break;
+            default:
+                result = ListWithEnumerator(path, local, prefix);
+                break;
+        }
+        if (result!.Count == 0 && path != StoragePath.Root)
+        {
+            // Only files of puts or writes in progress: nothing is stored here.
+            throw new PathNotFoundException(path, Name);
+        }
+        return Task.FromResult<IReadOnlyList<string>>(result);
+    }
+
+    private List<string> ListWithEnumerator(string path, string local, string prefix)
+    {
         try
         {
-            var prefix = path == StoragePath.Root ? "/" : path + "/";
             var children = new FileSystemEnumerable<string>(local, (ref FileSystemEntry e) => string.Concat(prefix, e.FileName), new EnumerationOptions { AttributesToSkip = 0 })
             {
                 ShouldIncludePredicate = (ref FileSystemEntry e) => !IsReserved(e.FileName),
             };
-            result = [.. children];
+            return [.. children];
         }
         catch (IOException) when (!Directory.Exists(local))
         {
@@ -288,12 +323,129 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
             // references this".
             throw new PathNotFoundException(path, Name);
         }
-        if (result.Count == 0 && path != StoragePath.Root)
+    }
+
+    /// <summary>Lists a directory with open, getdents64 (32 KiB at a time) until it returns nothing, close: the
+    /// enumerator behind <see cref="FileSystemEnumerable{T}"/> adds an fstat and per-entry work. Missing or not a
+    /// directory: <see cref="ReadOutcome.NotFound"/>. Any other error, or not Linux: <see cref="ReadOutcome.Other"/>,
+    /// and the caller lists again with the enumerator, which raises the usual exception.</summary>
+    private static unsafe ReadOutcome TryListDirectory(string local, string prefix, out List<string>? result)
+    {
+        result = null;
+        if (!OperatingSystem.IsLinux() || Volatile.Read(ref s_getdentsUnavailable) != 0)
         {
-            // Only files of puts or writes in progress: nothing is stored here.
-            throw new PathNotFoundException(path, Name);
+            return ReadOutcome.Other;
         }
-        return Task.FromResult<IReadOnlyList<string>>(result);
+        int fd;
+        do
+        {
+            fd = Native.open(local, Native.O_RDONLY | Native.O_DIRECTORY | Native.O_CLOEXEC);
+        }
+        while (fd < 0 && Marshal.GetLastPInvokeError() == Native.EINTR);
+        if (fd < 0)
+        {
+            return Marshal.GetLastPInvokeError() is Native.ENOENT or Native.ENOTDIR ? ReadOutcome.NotFound : ReadOutcome.Other;
+        }
+        const int BufferSize = 32 * 1024;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BufferSize);
+        Span<char> name = stackalloc char[256];
+        try
+        {
+            var list = new List<string>();
+            fixed (byte* p = buffer)
+            {
+                while (true)
+                {
+                    nint n;
+                    try
+                    {
+                        n = Native.getdents64(fd, p, BufferSize);
+                    }
+                    catch (EntryPointNotFoundException)
+                    {
+                        Volatile.Write(ref s_getdentsUnavailable, 1);
+                        return ReadOutcome.Other;
+                    }
+                    if (n == 0)
+                    {
+                        break;
+                    }
+                    if (n < 0)
+                    {
+                        if (Marshal.GetLastPInvokeError() == Native.EINTR)
+                        {
+                            continue;
+                        }
+                        return ReadOutcome.Other;
+                    }
+                    // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name (NUL-terminated).
+                    for (var offset = 0; offset < n;)
+                    {
+                        var entry = p + offset;
+                        var recordLength = *(ushort*)(entry + 16);
+                        var bytes = new ReadOnlySpan<byte>(entry + 19, recordLength - 19);
+                        bytes = bytes[..bytes.IndexOf((byte)0)];
+                        offset += recordLength;
+                        if (bytes.Length > 255 || bytes.SequenceEqual("."u8) || bytes.SequenceEqual(".."u8))
+                        {
+                            continue;
+                        }
+                        var length = System.Text.Encoding.UTF8.GetChars(bytes, name);
+                        if (!IsReserved(name[..length]))
+                        {
+                            list.Add(string.Concat(prefix.AsSpan(), name[..length]));
+                        }
+                    }
+                }
+            }
+            result = list;
+            return ReadOutcome.Read;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            _ = Native.close(fd);
+        }
+    }
+
+    private static int s_getdentsUnavailable;
+
+    /// <summary>One statx(2) for a regular file or a directory; false for anything else (missing, another kind of
+    /// file, an error, statx unavailable), which the caller handles the portable way.</summary>
+    private static bool TryStatx(string local, out long size, out DateTime modifiedUtc, out bool isDirectory)
+    {
+        size = 0;
+        modifiedUtc = default;
+        isDirectory = false;
+        if (!OperatingSystem.IsLinux() || Volatile.Read(ref s_statxUnavailable) != 0)
+        {
+            return false;
+        }
+        Statx buffer;
+        int result;
+        try
+        {
+            // AT_SYMLINK_NOFOLLOW: a symbolic link is left to FileInfo, as before.
+            result = StatxNative.statx(AtFdCwd, local, AtSymlinkNoFollow, StatxTypeSizeMtime, out buffer);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            Volatile.Write(ref s_statxUnavailable, 1);
+            return false;
+        }
+        if (result != 0 || (buffer.Mask & StatxTypeSizeMtime) != StatxTypeSizeMtime)
+        {
+            return false;
+        }
+        var type = buffer.Mode & SIfMt;
+        if (type != SIfReg && type != SIfDir)
+        {
+            return false;
+        }
+        isDirectory = type == SIfDir;
+        size = (long)buffer.Size;
+        modifiedUtc = DateTime.UnixEpoch.AddTicks(buffer.Mtime.Seconds * TimeSpan.TicksPerSecond + buffer.Mtime.Nanoseconds / 100);
+        return true;
     }
 
     public async IAsyncEnumerable<StorageEntry> WalkAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -719,6 +871,9 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
 
         [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
         public static unsafe partial nint pwrite(int fd, byte* buffer, nint count, long offset);
+
+        [LibraryImport("libc", EntryPoint = "getdents64", SetLastError = true)]
+        public static unsafe partial nint getdents64(int fd, byte* buffer, nint count);
 
         [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
         public static partial int fsync(int fd);

@@ -160,12 +160,9 @@ internal sealed class DoctorScanner
         {
             // What garbage collection would sweep: blobs no manifest of any revision references.
             var listed = 0;
-            foreach (var (digest, size) in _blobSizes.OrderBy(kv => kv.Key.Hex, StringComparer.Ordinal))
+            // Only the unreferenced ones are sorted (a few, against every blob in the store).
+            foreach (var (digest, size) in _blobSizes.Where(kv => !_marked.ContainsKey(kv.Key)).OrderBy(kv => kv.Key.Hex, StringComparer.Ordinal))
             {
-                if (_marked.ContainsKey(digest))
-                {
-                    continue;
-                }
                 unreferenced++;
                 unreferencedBytes += size;
                 if (++listed <= _options.MaxUnreferencedListed)

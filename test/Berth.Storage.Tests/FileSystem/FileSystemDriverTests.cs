@@ -34,6 +34,43 @@ public sealed class FileSystemDriverTests : IDisposable
     }
 
     [Fact]
+    public async Task List_MoreEntriesThanOneDirectoryRead_ReturnsAllButReservedNames()
+    {
+        // 1,500 names of 64 characters take about 130 KiB of directory entries: several getdents64 calls of 32 KiB.
+        var names = Enumerable.Range(0, 1500).Select(i => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i)))).ToList();
+        var dir = Directory.CreateDirectory(Path.Combine(_root, "many")).FullName;
+        foreach (var name in names)
+        {
+            Directory.CreateDirectory(Path.Combine(dir, name));
+        }
+        File.WriteAllText(Path.Combine(dir, FileSystemDriver.TemporaryFilePrefix + "leftover"), "x");
+        File.WriteAllText(Path.Combine(dir, "é-file"), "x");
+
+        var listed = await _driver.ListAsync("/many");
+
+        Assert.Equal([.. names.Select(n => "/many/" + n).Append("/many/é-file").Order(StringComparer.Ordinal)], listed.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Stat_AgreesWithFileInfo_ForFilesDirectoriesAndSymbolicLinks()
+    {
+        await _driver.PutContentAsync("/s/object", new byte[5000]);
+        var file = Path.Combine(_root, "s/object");
+        File.SetLastWriteTimeUtc(file, new DateTime(2024, 2, 29, 12, 34, 56, DateTimeKind.Utc).AddTicks(1234567));
+        File.CreateSymbolicLink(Path.Combine(_root, "s/link"), file);
+
+        var entry = await _driver.StatAsync("/s/object");
+        var dir = await _driver.StatAsync("/s");
+        var link = await _driver.StatAsync("/s/link");
+
+        Assert.Equal((5000L, false, new DateTimeOffset(File.GetLastWriteTimeUtc(file))), (entry.Size, entry.IsDirectory, entry.ModifiedAt));
+        Assert.Equal(new DateTime(2024, 2, 29, 12, 34, 56, DateTimeKind.Utc).AddTicks(1234567), entry.ModifiedAt.UtcDateTime);
+        Assert.Equal((0L, true, new DateTimeOffset(Directory.GetLastWriteTimeUtc(Path.Combine(_root, "s")))), (dir.Size, dir.IsDirectory, dir.ModifiedAt));
+        // A symbolic link is described as FileInfo describes it (its own size), as before statx.
+        Assert.Equal((new FileInfo(Path.Combine(_root, "s/link")).Length, false), (link.Size, link.IsDirectory));
+    }
+
+    [Fact]
     public async Task PutContent_LeavesOnlyTheObjectOnDisk()
     {
         await _driver.PutContentAsync("/a/b/object", Encoding.ASCII.GetBytes("content"));
