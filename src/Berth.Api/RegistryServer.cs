@@ -79,6 +79,8 @@ public static class RegistryServer
         services.AddSingleton(index);
         services.AddHostedService<CatalogReconciler>();
         services.AddHostedService<Berth.Api.Gc.GcJournalPruner>();
+        services.AddSingleton<Berth.Api.Hosting.Gen0BudgetGovernor>();
+        services.AddHostedService(sp => sp.GetRequiredService<Berth.Api.Hosting.Gen0BudgetGovernor>());
         services.AddSingleton(options);
         services.AddSingleton(options.Registry);
         services.AddSingleton(driver);

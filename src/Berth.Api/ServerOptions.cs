@@ -35,6 +35,10 @@ public sealed record ServerOptions
     /// to find repositories that other software wrote; zero: only at start-up.</summary>
     public TimeSpan CatalogReconcileInterval { get; init; } = TimeSpan.FromHours(1);
 
+    /// <summary>Bytes the server may allocate between two generation-0 collections (berth.gen0budgetmib); zero leaves
+    /// the runtime's own budget, which it sizes from the CPU cache (see <see cref="Hosting.Gen0BudgetGovernor"/>).</summary>
+    public long Gen0BudgetBytes { get; init; } = 8L * 1024 * 1024;
+
     /// <summary>Serve Prometheus metrics at /metrics.</summary>
     public bool MetricsEnabled { get; init; } = true;
 

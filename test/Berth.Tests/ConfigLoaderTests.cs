@@ -163,6 +163,21 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Contains("berth.catalog.reconcileinterval", error.Message);
     }
 
+    [Fact]
+    public void Gen0Budget_DefaultsTo8MiB_FromFileOrEnvironment_ZeroTurnsItOff()
+    {
+        Assert.Equal(8L * 1024 * 1024, Load(Write("version: 0.1\n")).Server.Gen0BudgetBytes);
+        var file = Write("""
+            berth:
+              gen0budgetmib: 64
+            """);
+        Assert.Equal(64L * 1024 * 1024, Load(file).Server.Gen0BudgetBytes);
+        Assert.Empty(Load(file).Warnings);
+        Assert.Equal(0, Load(file, new() { ["BERTH_GEN0_BUDGET_MIB"] = "0" }).Server.Gen0BudgetBytes);
+        var error = Assert.Throws<ConfigException>(() => Load(Write("berth:\n  gen0budgetmib: lots\n")));
+        Assert.Contains("berth.gen0budgetmib", error.Message);
+    }
+
     [Theory]
     [InlineData("notifications:\n  endpoints:\n    - name: alistener\n      url: https://example.com/event\n", "notifications.endpoints")]
     [InlineData("storage:\n  filesystem:\n    rootdirectory: /tmp/x\n    maxthreads: 100\n", "storage.filesystem.maxthreads")]

@@ -65,7 +65,7 @@ public static class ConfigLoader
         "storage.s3.usedualstack", "storage.s3.accelerate",
         "http", "http.addr", "http.net", "http.secret", "http.tls", "http.tls.certificate", "http.tls.key",
         "berth", "berth.maxmanifestbytes", "berth.shutdowntimeout", "berth.metrics", "berth.metrics.enabled",
-        "berth.catalog", "berth.catalog.reconcileinterval",
+        "berth.catalog", "berth.catalog.reconcileinterval", "berth.gen0budgetmib",
     };
 
     public static LoadedConfig Load(string? path, IReadOnlyDictionary<string, string> environment, ConfigOverrides overrides)
@@ -141,6 +141,7 @@ public static class ConfigLoader
         var shutdown = ParseDuration(Env("BERTH_SHUTDOWN_TIMEOUT") ?? Value("berth.shutdowntimeout") ?? "30s", "berth.shutdowntimeout");
         var accessLog = !ParseBool(Env("BERTH_ACCESSLOG_DISABLED") ?? Value("log.accesslog.disabled") ?? "false", "log.accesslog.disabled");
         var reconcileInterval = ParseDuration(Env("BERTH_CATALOG_RECONCILE_INTERVAL") ?? Value("berth.catalog.reconcileinterval") ?? "1h", "berth.catalog.reconcileinterval");
+        var gen0Budget = ParseInt(Env("BERTH_GEN0_BUDGET_MIB") ?? Value("berth.gen0budgetmib") ?? "8", "berth.gen0budgetmib", 0);
         var metrics = ParseBool(Env("BERTH_METRICS_ENABLED") ?? Value("berth.metrics.enabled") ?? "true", "berth.metrics.enabled");
         var certificate = Env("BERTH_TLS_CERTIFICATE") ?? Value("http.tls.certificate");
         var tlsKey = Env("BERTH_TLS_KEY") ?? Value("http.tls.key");
@@ -167,6 +168,7 @@ public static class ConfigLoader
             MetricsEnabled = metrics,
             AccessLogEnabled = accessLog,
             CatalogReconcileInterval = reconcileInterval,
+            Gen0BudgetBytes = gen0Budget * 1024L * 1024L,
             Registry = new RegistryOptions { DeleteEnabled = deleteEnabled, MaxManifestBytes = maxManifest, RedirectBlobs = redirect },
         };
         try
