@@ -645,22 +645,20 @@ internal sealed class DoctorScanner
         HashSet<Digest> visited, List<Finding>? sink, CancellationToken cancellationToken)
     {
         var name = ctx.Name;
-        var d = digest.ToString();
-        var where = owner is { } o ? $" (listed by index {o})" : "";
+        // The texts are built only for a finding (this runs for every manifest a tag reaches).
         var revision = await RevisionLinkAsync(ctx, digest, cancellationToken).ConfigureAwait(false);
         var manifest = await ManifestAsync(ctx, digest, cancellationToken).ConfigureAwait(false);
-        var data = StoragePaths.BlobData(digest);
         if (via is null)
         {
             if (!revision.IsOk)
             {
-                Report(sink, new Finding(FindingClass.TagRevisionMissing, name, tag, d, StoragePaths.RevisionLink(name, digest),
-                    $"the tag points at {d} but its revision link " + revision.Detail));
+                Report(sink, new Finding(FindingClass.TagRevisionMissing, name, tag, digest.ToString(), StoragePaths.RevisionLink(name, digest),
+                    $"the tag points at {digest.ToString()} but its revision link " + revision.Detail));
                 return;
             }
             if (manifest.Status == ManifestStatus.Missing)
             {
-                Report(sink, new Finding(FindingClass.ManifestBlobMissing, name, tag, d, data, $"the revision link is there but the manifest's blob data is missing"));
+                Report(sink, new Finding(FindingClass.ManifestBlobMissing, name, tag, digest.ToString(), StoragePaths.BlobData(digest), $"the revision link is there but the manifest's blob data is missing"));
                 return;
             }
         }
@@ -668,34 +666,34 @@ internal sealed class DoctorScanner
         {
             if (manifest.Status == ManifestStatus.Missing)
             {
-                Report(sink, new Finding(FindingClass.ChildManifestMissing, name, tag, d, data, $"{via.MediaType} {d}{where} has no blob data"));
+                Report(sink, new Finding(FindingClass.ChildManifestMissing, name, tag, digest.ToString(), StoragePaths.BlobData(digest), $"{via.MediaType} {digest.ToString()}{ListedBy(owner)} has no blob data"));
                 return;
             }
             if (!revision.IsOk)
             {
-                Report(sink, new Finding(FindingClass.ChildManifestUnlinked, name, tag, d, StoragePaths.RevisionLink(name, digest),
-                    $"{d}{where}: revision link " + revision.Detail));
+                Report(sink, new Finding(FindingClass.ChildManifestUnlinked, name, tag, digest.ToString(), StoragePaths.RevisionLink(name, digest),
+                    $"{digest.ToString()}{ListedBy(owner)}: revision link " + revision.Detail));
                 return;
             }
             if (manifest.Size != via.Size && manifest.Status is not (ManifestStatus.Empty or ManifestStatus.Corrupt))
             {
-                Report(sink, new Finding(FindingClass.ManifestSizeMismatch, name, tag, d, data, $"{d}{where} is {Bytes(manifest.Size)}, the index says {Bytes(via.Size)}"));
+                Report(sink, new Finding(FindingClass.ManifestSizeMismatch, name, tag, digest.ToString(), StoragePaths.BlobData(digest), $"{digest.ToString()}{ListedBy(owner)} is {Bytes(manifest.Size)}, the index says {Bytes(via.Size)}"));
                 return;
             }
         }
         switch (manifest.Status)
         {
             case ManifestStatus.Empty:
-                Report(sink, new Finding(FindingClass.ManifestSizeMismatch, name, tag, d, data, $"manifest {d}{where} is 0 bytes"));
+                Report(sink, new Finding(FindingClass.ManifestSizeMismatch, name, tag, digest.ToString(), StoragePaths.BlobData(digest), $"manifest {digest.ToString()}{ListedBy(owner)} is 0 bytes"));
                 return;
             case ManifestStatus.Corrupt:
-                Report(sink, new Finding(FindingClass.ManifestCorrupt, name, tag, d, data, $"manifest {d}{where} " + manifest.Detail));
+                Report(sink, new Finding(FindingClass.ManifestCorrupt, name, tag, digest.ToString(), StoragePaths.BlobData(digest), $"manifest {digest.ToString()}{ListedBy(owner)} " + manifest.Detail));
                 return;
             case ManifestStatus.TooLarge or ManifestStatus.Unparseable:
-                Report(sink, new Finding(FindingClass.ManifestUnparseable, name, tag, d, data, $"manifest {d}{where}: " + manifest.Detail));
+                Report(sink, new Finding(FindingClass.ManifestUnparseable, name, tag, digest.ToString(), StoragePaths.BlobData(digest), $"manifest {digest.ToString()}{ListedBy(owner)}: " + manifest.Detail));
                 return;
             case ManifestStatus.Unsupported:
-                Report(sink, new Finding(FindingClass.ManifestUnsupported, name, tag, d, data, $"manifest {d}{where}: " + manifest.Detail));
+                Report(sink, new Finding(FindingClass.ManifestUnsupported, name, tag, digest.ToString(), StoragePaths.BlobData(digest), $"manifest {digest.ToString()}{ListedBy(owner)}: " + manifest.Detail));
                 return;
         }
         var parsed = manifest.Parsed!;
@@ -717,7 +715,7 @@ internal sealed class DoctorScanner
             if (!subjectLink.IsOk || !subjectBlob.Exists)
             {
                 Report(sink, new Finding(FindingClass.SubjectMissing, name, tag, subject.Digest.ToString(), StoragePaths.RevisionLink(name, subject.Digest),
-                    $"manifest {d} names subject {subject.Digest}, which is not in the repository"));
+                    $"manifest {digest.ToString()} names subject {subject.Digest}, which is not in the repository"));
             }
         }
     }
@@ -725,28 +723,27 @@ internal sealed class DoctorScanner
     private async Task CheckBlobReferenceAsync(RepositoryContext ctx, string? tag, Descriptor blob, Digest owner, bool isConfig, List<Finding>? sink, CancellationToken cancellationToken)
     {
         var name = ctx.Name;
-        var d = blob.Digest.ToString();
-        var what = (isConfig ? "config " : "layer ") + d + $" of manifest {owner}";
+        // The texts are built only for a finding: this runs for every blob reference of every manifest.
         var state = await BlobAsync(blob.Digest, cancellationToken).ConfigureAwait(false);
         if (!state.Exists)
         {
-            Report(sink, new Finding(FindingClass.LayerMissing, name, tag, d, StoragePaths.BlobData(blob.Digest), what + ": blob data is missing"));
+            Report(sink, new Finding(FindingClass.LayerMissing, name, tag, blob.Digest.ToString(), StoragePaths.BlobData(blob.Digest), BlobReference(isConfig, blob.Digest, owner) + ": blob data is missing"));
             return;
         }
         var link = await LayerLinkAsync(ctx, blob.Digest, cancellationToken).ConfigureAwait(false);
         if (!link.IsOk)
         {
-            Report(sink, new Finding(FindingClass.LayerUnlinked, name, tag, d, StoragePaths.LayerLink(name, blob.Digest), what + ": _layers link " + link.Detail));
+            Report(sink, new Finding(FindingClass.LayerUnlinked, name, tag, blob.Digest.ToString(), StoragePaths.LayerLink(name, blob.Digest), BlobReference(isConfig, blob.Digest, owner) + ": _layers link " + link.Detail));
         }
         var intact = _options.VerifyContent ? await VerifyAsync(blob.Digest, cancellationToken).ConfigureAwait(false) : null;
         if (intact == false)
         {
             var actual = _corrupt.TryGetValue(blob.Digest, out var c) ? c.Actual : "something else";
-            Report(sink, new Finding(FindingClass.LayerCorrupt, name, tag, d, StoragePaths.BlobData(blob.Digest), $"{what}: blob data ({Bytes(state.Size)}) hashes to {actual}"));
+            Report(sink, new Finding(FindingClass.LayerCorrupt, name, tag, blob.Digest.ToString(), StoragePaths.BlobData(blob.Digest), $"{BlobReference(isConfig, blob.Digest, owner)}: blob data ({Bytes(state.Size)}) hashes to {actual}"));
         }
         else if (state.Size != blob.Size)
         {
-            Report(sink, new Finding(FindingClass.LayerSizeMismatch, name, tag, d, StoragePaths.BlobData(blob.Digest), $"{what}: blob data is {Bytes(state.Size)}, the manifest says {Bytes(blob.Size)}"));
+            Report(sink, new Finding(FindingClass.LayerSizeMismatch, name, tag, blob.Digest.ToString(), StoragePaths.BlobData(blob.Digest), $"{BlobReference(isConfig, blob.Digest, owner)}: blob data is {Bytes(state.Size)}, the manifest says {Bytes(blob.Size)}"));
         }
     }
 
@@ -973,7 +970,10 @@ internal sealed class DoctorScanner
             _verified.TryAdd(digest, new Lazy<Task<bool?>>(Task.FromResult<bool?>(false)));
             return new ManifestInfo(ManifestStatus.Corrupt, content.Length, null, $"({Bytes(content.Length)}) hashes to {actual}");
         }
-        _verified.TryAdd(digest, new Lazy<Task<bool?>>(Task.FromResult<bool?>(true)));
+        if (_options.VerifyContent)
+        {
+            _verified.TryAdd(digest, new Lazy<Task<bool?>>(Task.FromResult<bool?>(true)));
+        }
         try
         {
             return new ManifestInfo(ManifestStatus.Ok, content.Length, ManifestParser.Parse(content), "");
@@ -1080,6 +1080,10 @@ internal sealed class DoctorScanner
         await Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = InnerParallelism, CancellationToken = cancellationToken },
             async (item, ct) => await body(item, ct).ConfigureAwait(false)).ConfigureAwait(false);
     }
+
+    private static string ListedBy(Digest? owner) => owner is { } o ? $" (listed by index {o})" : "";
+
+    private static string BlobReference(bool isConfig, Digest blob, Digest owner) => (isConfig ? "config " : "layer ") + blob.ToString() + $" of manifest {owner}";
 
     private static List<Finding> Deduplicate(IEnumerable<Finding> findings) =>
         [.. findings.DistinctBy(f => (f.Class, f.Repository, f.Tag, f.Digest, f.Path))];
