@@ -95,7 +95,44 @@ internal sealed class DoctorScanner
         public ConcurrentDictionary<Digest, Lazy<Task<ManifestInfo>>> Manifests { get; } = new();
     }
 
-    private sealed record LinkObject(Digest? PathDigest, string PathText, string Path);
+    /// <summary>A link found by listing: the digest its folder names, that folder as text, the link's path; and,
+    /// when the driver read it while listing (<see cref="IChildObjectReader"/>), what it holds (<see cref="Content"/>
+    /// null: no link file there). The texts are built when asked for (a finding), not for every link.</summary>
+    private sealed class LinkObject
+    {
+        private readonly string? _directory;
+        private readonly string? _algorithm;
+        private readonly string? _hex;
+        private string? _pathText;
+        private string? _path;
+
+        public LinkObject(Digest? pathDigest, string pathText, string path)
+        {
+            PathDigest = pathDigest;
+            _pathText = pathText;
+            _path = path;
+        }
+
+        /// <summary>The link "<paramref name="algorithmDirectory"/>/<paramref name="hex"/>/link".</summary>
+        public LinkObject(Digest? pathDigest, string algorithmDirectory, string algorithm, string hex)
+        {
+            PathDigest = pathDigest;
+            _directory = algorithmDirectory;
+            _algorithm = algorithm;
+            _hex = hex;
+        }
+
+        public Digest? PathDigest { get; }
+
+        public string PathText => _pathText ??= _algorithm + ":" + _hex;
+
+        public string Path => _path ??= _directory + "/" + _hex + "/link";
+
+        /// <summary>True when <see cref="Content"/> says what the link file holds (null: it is missing).</summary>
+        public bool Prefetched { get; init; }
+
+        public byte[]? Content { get; init; }
+    }
 
     /// <summary>A repository as discovery found it, with which of its own folders exist (saves listing absent ones).</summary>
     private sealed record FoundRepository(string Name, bool HasManifests, bool HasLayers, bool HasUploads);
@@ -223,26 +260,47 @@ internal sealed class DoctorScanner
             }
             await Parallel.ForEachAsync(prefixes, parallel, async (prefix, ct) =>
             {
-                foreach (var directory in await ListOrEmptyAsync(prefix, ct).ConfigureAwait(false))
+                if (_driver is IChildObjectReader reader)
                 {
-                    var data = directory + "/data"; // StoragePaths.BlobData: TryParseBlobData checks the whole path
-                    if (!StoragePaths.TryParseBlobData(data, out var digest))
-                    {
-                        continue;
-                    }
-                    StorageEntry entry;
+                    // The listing and the stat of every "<hex>/data" in one pass (statx relative to the listed folder).
+                    IReadOnlyList<ChildObject> children;
+                    bool listed;
                     try
                     {
-                        entry = await _driver.StatAsync(data, ct).ConfigureAwait(false);
+                        listed = reader.TryListChildObjects(prefix, "data", readContent: false, out children);
                     }
-                    catch (Exception e) when (e is PathNotFoundException or InvalidPathException)
+                    catch (PathNotFoundException)
                     {
-                        continue;
+                        return;
                     }
-                    if (!entry.IsDirectory)
+                    if (listed)
                     {
-                        await IndexBlobAsync(digest, entry.Size, ct).ConfigureAwait(false);
+                        var prefixName = StoragePath.FileName(prefix);
+                        var algorithm = StoragePath.FileName(StoragePath.Parent(prefix));
+                        foreach (var child in children)
+                        {
+                            // What TryParseBlobData accepts for "<prefix>/<child>/data".
+                            if (prefixName.Length != 2 || !child.Name.StartsWith(prefixName, StringComparison.Ordinal)
+                                || !StoragePaths.TryParseDigestDirectory(algorithm, child.Name, out var digest))
+                            {
+                                continue;
+                            }
+                            switch (child.Status)
+                            {
+                                case ChildObjectStatus.File:
+                                    await IndexBlobAsync(digest, child.Size, ct).ConfigureAwait(false);
+                                    break;
+                                case ChildObjectStatus.Unknown:
+                                    await IndexBlobDataAsync(prefix + "/" + child.Name + "/data", ct).ConfigureAwait(false);
+                                    break;
+                            }
+                        }
+                        return;
                     }
+                }
+                foreach (var directory in await ListOrEmptyAsync(prefix, ct).ConfigureAwait(false))
+                {
+                    await IndexBlobDataAsync(directory + "/data", ct).ConfigureAwait(false); // StoragePaths.BlobData
                 }
             }).ConfigureAwait(false);
             return;
@@ -265,6 +323,28 @@ internal sealed class DoctorScanner
             {
                 await IndexEntry(entry, cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>Indexes the blob whose data <paramref name="data"/> names (TryParseBlobData checks the whole path), if it is a file.</summary>
+    private async ValueTask IndexBlobDataAsync(string data, CancellationToken cancellationToken)
+    {
+        if (!StoragePaths.TryParseBlobData(data, out var digest))
+        {
+            return;
+        }
+        StorageEntry entry;
+        try
+        {
+            entry = await _driver.StatAsync(data, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is PathNotFoundException or InvalidPathException)
+        {
+            return;
+        }
+        if (!entry.IsDirectory)
+        {
+            await IndexBlobAsync(digest, entry.Size, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -358,30 +438,40 @@ internal sealed class DoctorScanner
         if (repository.HasManifests)
         {
             var revisions = await ListLinksAsync(StoragePaths.RevisionsDirectory(name), cancellationToken).ConfigureAwait(false);
+            Prefill(ctx.Revisions, revisions);
             await ForEachAsync(revisions, (r, ct) => CheckRevisionLinkAsync(ctx, r, null, ct), cancellationToken).ConfigureAwait(false);
         }
         if (repository.HasLayers)
         {
             var layers = await ListLinksAsync(StoragePaths.LayersDirectory(name), cancellationToken).ConfigureAwait(false);
+            Prefill(ctx.Layers, layers);
             await ForEachAsync(layers, (l, ct) => CheckLayerLinkAsync(ctx, l, null, ct), cancellationToken).ConfigureAwait(false);
         }
         if (repository.HasManifests && _localFiles)
         {
             // On a local filesystem listing is cheap and a walk costs a stat per file and a read per folder:
             // list the tag names and each tag's history folder, read the links directly.
-            IReadOnlyList<string> tagFolders = [];
+            // Where the driver can, each tag's current/link is read in the same pass as the listing.
+            IReadOnlyList<ChildObject> tagFolders = [];
             try
             {
-                tagFolders = await _driver.ListAsync(StoragePaths.TagsDirectory(name), cancellationToken).ConfigureAwait(false);
+                if (_driver is not IChildObjectReader reader || !reader.TryListChildObjects(StoragePaths.TagsDirectory(name), "current/link", readContent: true, out tagFolders))
+                {
+                    var listed = await _driver.ListAsync(StoragePaths.TagsDirectory(name), cancellationToken).ConfigureAwait(false);
+                    tagFolders = [.. listed.Select(folder => new ChildObject(StoragePath.FileName(folder), ChildObjectStatus.Unknown, null, 0))];
+                }
             }
             catch (PathNotFoundException)
             {
             }
-            await ForEachAsync(tagFolders.Order(StringComparer.Ordinal).ToList(), async (folder, ct) =>
+            await ForEachAsync(tagFolders.OrderBy(t => t.Name, StringComparer.Ordinal).ToList(), async (folder, ct) =>
             {
-                var tag = StoragePath.FileName(folder);
+                var tag = folder.Name;
                 var history = await ListLinksAsync(StoragePaths.TagIndexDirectory(name, tag), ct).ConfigureAwait(false);
-                await CheckTagAsync(ctx, tag, history, null, ct).ConfigureAwait(false);
+                var current = folder.Status is ChildObjectStatus.File or ChildObjectStatus.Missing
+                    ? new LinkObject(null, "", "") { Prefetched = true, Content = folder.Content }
+                    : null;
+                await CheckTagAsync(ctx, tag, history, null, ct, current).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
         }
         else if (repository.HasManifests)
@@ -435,17 +525,36 @@ internal sealed class DoctorScanner
         }
         foreach (var algorithmDirectory in algorithms.Order(StringComparer.Ordinal))
         {
-            IReadOnlyList<string> digests;
+            IReadOnlyList<string>? digests = null;
+            IReadOnlyList<ChildObject>? children = null;
             try
             {
-                digests = await _driver.ListAsync(algorithmDirectory, cancellationToken).ConfigureAwait(false);
+                // On a local filesystem the link files are read in the same pass as the listing.
+                if (_driver is not IChildObjectReader reader || !reader.TryListChildObjects(algorithmDirectory, "link", readContent: true, out children))
+                {
+                    children = null;
+                    digests = await _driver.ListAsync(algorithmDirectory, cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (PathNotFoundException)
             {
                 continue; // an object, not a folder
             }
             var algorithm = StoragePath.FileName(algorithmDirectory);
-            foreach (var digestDirectory in digests.Order(StringComparer.Ordinal))
+            if (children is not null)
+            {
+                foreach (var child in children.OrderBy(c => c.Name, StringComparer.Ordinal))
+                {
+                    var hex = child.Name;
+                    result.Add(new LinkObject(StoragePaths.TryParseDigestDirectory(algorithm, hex, out var d) ? d : null, algorithmDirectory, algorithm, hex)
+                    {
+                        Prefetched = child.Status is ChildObjectStatus.File or ChildObjectStatus.Missing,
+                        Content = child.Content,
+                    });
+                }
+                continue;
+            }
+            foreach (var digestDirectory in digests!.Order(StringComparer.Ordinal))
             {
                 var hex = StoragePath.FileName(digestDirectory);
                 result.Add(new LinkObject(StoragePaths.TryParseDigestDirectory(algorithm, hex, out var d) ? d : null, algorithm + ":" + hex, digestDirectory + "/link"));
@@ -486,7 +595,7 @@ internal sealed class DoctorScanner
     {
         if (link.PathDigest is not { } digest)
         {
-            if ((await ReadLinkAsync(link.Path, null, cancellationToken).ConfigureAwait(false)).Status != LinkFile.Status.Missing)
+            if ((await ReadLinkAsync(link, null, cancellationToken).ConfigureAwait(false)).Status != LinkFile.Status.Missing)
             {
                 Report(sink, new Finding(FindingClass.RevisionLinkInvalid, ctx.Name, null, link.PathText, link.Path,
                     $"the revision folder '{link.PathText}' does not name a valid digest"));
@@ -529,7 +638,7 @@ internal sealed class DoctorScanner
     {
         if (link.PathDigest is not { } digest)
         {
-            if ((await ReadLinkAsync(link.Path, null, cancellationToken).ConfigureAwait(false)).Status != LinkFile.Status.Missing)
+            if ((await ReadLinkAsync(link, null, cancellationToken).ConfigureAwait(false)).Status != LinkFile.Status.Missing)
             {
                 Report(sink, new Finding(FindingClass.LayerLinkInvalid, ctx.Name, null, link.PathText, link.Path,
                     $"the _layers folder '{link.PathText}' does not name a valid digest"));
@@ -567,7 +676,8 @@ internal sealed class DoctorScanner
 
     /// <summary>Checks one tag as a pull would use it: current link, revision link, manifest, everything it references;
     /// then the tag's history links. <paramref name="history"/> is null when the tag folder was not walked yet.</summary>
-    private async Task CheckTagAsync(RepositoryContext ctx, string tag, List<LinkObject>? history, List<Finding>? sink, CancellationToken cancellationToken)
+    private async Task CheckTagAsync(RepositoryContext ctx, string tag, List<LinkObject>? history, List<Finding>? sink, CancellationToken cancellationToken,
+        LinkObject? prefetchedCurrent = null)
     {
         Interlocked.Increment(ref _tags);
         _progress.TagScanned();
@@ -578,7 +688,9 @@ internal sealed class DoctorScanner
             Report(sink, new Finding(FindingClass.TagLinkInvalid, name, tag, null, StoragePaths.TagDirectory(name, tag), "the tag folder's name is not a valid tag"));
             return;
         }
-        var current = await ReadLinkAsync(currentPath, null, cancellationToken).ConfigureAwait(false);
+        var current = prefetchedCurrent is not null
+            ? await ReadLinkAsync(prefetchedCurrent, null, cancellationToken).ConfigureAwait(false)
+            : await ReadLinkAsync(currentPath, null, cancellationToken).ConfigureAwait(false);
         switch (current.Status)
         {
             case LinkFile.Status.Missing:
@@ -611,13 +723,13 @@ internal sealed class DoctorScanner
         {
             if (link.PathDigest is not { } digest)
             {
-                if ((await ReadLinkAsync(link.Path, null, cancellationToken).ConfigureAwait(false)).Status != LinkFile.Status.Missing)
+                if ((await ReadLinkAsync(link, null, cancellationToken).ConfigureAwait(false)).Status != LinkFile.Status.Missing)
                 {
                     Report(sink, new Finding(FindingClass.TagIndexInvalid, name, tag, link.PathText, link.Path, $"the index folder '{link.PathText}' does not name a valid digest"));
                 }
                 continue;
             }
-            var state = await ReadLinkAsync(link.Path, digest, cancellationToken).ConfigureAwait(false);
+            var state = await ReadLinkAsync(link, digest, cancellationToken).ConfigureAwait(false);
             if (state.Status == LinkFile.Status.Missing)
             {
                 continue; // a folder without a link file
@@ -929,6 +1041,30 @@ internal sealed class DoctorScanner
         {
             return new LinkState(LinkFile.Status.Missing, default, "is missing", false);
         }
+        return DecodeLink(content, expected);
+    }
+
+    /// <summary>What a link found by listing holds: read in the listing's pass when the driver could, else now.</summary>
+    private ValueTask<LinkState> ReadLinkAsync(LinkObject link, Digest? expected, CancellationToken cancellationToken) =>
+        link.Prefetched
+            ? ValueTask.FromResult(link.Content is null ? new LinkState(LinkFile.Status.Missing, default, "is missing", false) : DecodeLink(link.Content, expected))
+            : new ValueTask<LinkState>(ReadLinkAsync(link.Path, expected, cancellationToken));
+
+    /// <summary>Seeds a repository's link cache with the links its listing already read.</summary>
+    private static void Prefill(ConcurrentDictionary<Digest, Lazy<Task<LinkState>>> cache, List<LinkObject> links)
+    {
+        foreach (var link in links)
+        {
+            if (link.Prefetched && link.PathDigest is { } digest)
+            {
+                var state = link.Content is null ? new LinkState(LinkFile.Status.Missing, default, "is missing", false) : DecodeLink(link.Content, digest);
+                cache.TryAdd(digest, new Lazy<Task<LinkState>>(Task.FromResult(state)));
+            }
+        }
+    }
+
+    private static LinkState DecodeLink(byte[] content, Digest? expected)
+    {
         var result = LinkFile.Decode(content);
         return result.Status switch
         {
