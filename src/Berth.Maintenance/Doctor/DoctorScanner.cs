@@ -156,13 +156,31 @@ internal sealed class DoctorScanner
         var targetResults = new List<TargetResult>();
         long blobsScanned = 0, unreferenced = 0, unreferencedBytes = 0;
 
+        Channel<FoundRepository>? channel = null;
+        Task? discovery = null;
+        if (_scope.Targets is null)
+        {
+            // Discovery (listing the repository folders) starts now and runs beside the blob store pass: it only
+            // lists, and the repositories it finds wait in the channel until that pass is over.
+            channel = Channel.CreateBounded<FoundRepository>(new BoundedChannelOptions(1024) { SingleReader = false, SingleWriter = false });
+            discovery = Task.Run(() => DiscoverAsync(channel.Writer, cancellationToken), CancellationToken.None);
+        }
         if (_scope.IsFull)
         {
             // The blob store first: one pass gives every blob's size, so that the repository checks need no stat per
             // blob; with --verify-content every blob is hashed here, in parallel.
             _progress.SetPhase("blobs");
             _blobSizes = new ConcurrentDictionary<Digest, long>();
-            await IndexBlobsAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await IndexBlobsAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch when (channel is not null)
+            {
+                channel.Writer.TryComplete();
+                await Task.WhenAny(discovery!).ConfigureAwait(false);
+                throw;
+            }
             blobsScanned = _blobSizes.Count;
         }
 
@@ -174,12 +192,10 @@ internal sealed class DoctorScanner
         }
         else
         {
-            var channel = Channel.CreateBounded<FoundRepository>(new BoundedChannelOptions(1024) { SingleReader = false, SingleWriter = false });
-            var discovery = DiscoverAsync(channel.Writer, cancellationToken);
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
             try
             {
-                await Parallel.ForEachAsync(channel.Reader.ReadAllAsync(cancellationToken), parallel, async (repository, ct) =>
+                await Parallel.ForEachAsync(channel!.Reader.ReadAllAsync(cancellationToken), parallel, async (repository, ct) =>
                 {
                     await ScanRepositoryAsync(repository, ct).ConfigureAwait(false);
                     Interlocked.Increment(ref _repositories);
@@ -188,8 +204,8 @@ internal sealed class DoctorScanner
             }
             finally
             {
-                channel.Writer.TryComplete();
-                await discovery.ConfigureAwait(false);
+                channel!.Writer.TryComplete();
+                await discovery!.ConfigureAwait(false);
             }
         }
 
