@@ -116,6 +116,13 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         {
             return Marshal.GetLastPInvokeError() is Native.ENOENT or Native.ENOTDIR ? ReadOutcome.NotFound : ReadOutcome.Other;
         }
+        return ReadWholeFileAndClose(fd, out content);
+    }
+
+    /// <summary>The reading half of <see cref="TryReadWholeFile"/>: reads the open file to its end and closes it.</summary>
+    private static unsafe ReadOutcome ReadWholeFileAndClose(int fd, out byte[]? content)
+    {
+        content = null;
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(4096);
         try
         {
@@ -346,12 +353,31 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         {
             return Marshal.GetLastPInvokeError() is Native.ENOENT or Native.ENOTDIR ? ReadOutcome.NotFound : ReadOutcome.Other;
         }
+        try
+        {
+            var list = new List<string>();
+            var outcome = ReadDirectoryEntries(fd, prefix, list);
+            if (outcome == ReadOutcome.Read)
+            {
+                result = list;
+            }
+            return outcome;
+        }
+        finally
+        {
+            _ = Native.close(fd);
+        }
+    }
+
+    /// <summary>Adds the names in the open directory <paramref name="fd"/> (not "." or "..", nor reserved ones) to
+    /// <paramref name="list"/>, each after <paramref name="prefix"/>: getdents64, 32 KiB at a time, until it returns nothing.</summary>
+    private static unsafe ReadOutcome ReadDirectoryEntries(int fd, string prefix, List<string> list)
+    {
         const int BufferSize = 32 * 1024;
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BufferSize);
         Span<char> name = stackalloc char[256];
         try
         {
-            var list = new List<string>();
             fixed (byte* p = buffer)
             {
                 while (true)
@@ -393,18 +419,16 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
                         var length = System.Text.Encoding.UTF8.GetChars(bytes, name);
                         if (!IsReserved(name[..length]))
                         {
-                            list.Add(string.Concat(prefix.AsSpan(), name[..length]));
+                            list.Add(prefix.Length == 0 ? new string(name[..length]) : string.Concat(prefix.AsSpan(), name[..length]));
                         }
                     }
                 }
             }
-            result = list;
             return ReadOutcome.Read;
         }
         finally
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-            _ = Native.close(fd);
         }
     }
 
@@ -854,6 +878,12 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
 
         [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
         public static partial int open(string path, int flags);
+
+        [LibraryImport("libc", EntryPoint = "openat", SetLastError = true)]
+        public static unsafe partial int openat(int dirfd, byte* path, int flags);
+
+        [LibraryImport("libc", EntryPoint = "statx", SetLastError = true)]
+        public static unsafe partial int statx(int dirfd, byte* path, int flags, uint mask, Statx* buffer);
 
         public const int ENOENT = 2;
         public const int EINTR = 4;

@@ -95,7 +95,44 @@ internal sealed class DoctorScanner
         public ConcurrentDictionary<Digest, Lazy<Task<ManifestInfo>>> Manifests { get; } = new();
     }
 
-    private sealed record LinkObject(Digest? PathDigest, string PathText, string Path);
+    /// <summary>A link found by listing: the digest its folder names, that folder as text, the link's path; and,
+    /// when the driver read it while listing (<see cref="IChildObjectReader"/>), what it holds (<see cref="Content"/>
+    /// null: no link file there). The texts are built when asked for (a finding), not for every link.</summary>
+    private sealed class LinkObject
+    {
+        private readonly string? _directory;
+        private readonly string? _algorithm;
+        private readonly string? _hex;
+        private string? _pathText;
+        private string? _path;
+
+        public LinkObject(Digest? pathDigest, string pathText, string path)
+        {
+            PathDigest = pathDigest;
+            _pathText = pathText;
+            _path = path;
+        }
+
+        /// <summary>The link "<paramref name="algorithmDirectory"/>/<paramref name="hex"/>/link".</summary>
+        public LinkObject(Digest? pathDigest, string algorithmDirectory, string algorithm, string hex)
+        {
+            PathDigest = pathDigest;
+            _directory = algorithmDirectory;
+            _algorithm = algorithm;
+            _hex = hex;
+        }
+
+        public Digest? PathDigest { get; }
+
+        public string PathText => _pathText ??= _algorithm + ":" + _hex;
+
+        public string Path => _path ??= _directory + "/" + _hex + "/link";
+
+        /// <summary>True when <see cref="Content"/> says what the link file holds (null: it is missing).</summary>
+        public bool Prefetched { get; init; }
+
+        public byte[]? Content { get; init; }
+    }
 
     /// <summary>A repository as discovery found it, with which of its own folders exist (saves listing absent ones).</summary>
     private sealed record FoundRepository(string Name, bool HasManifests, bool HasLayers, bool HasUploads);
@@ -119,13 +156,31 @@ internal sealed class DoctorScanner
         var targetResults = new List<TargetResult>();
         long blobsScanned = 0, unreferenced = 0, unreferencedBytes = 0;
 
+        Channel<FoundRepository>? channel = null;
+        Task? discovery = null;
+        if (_scope.Targets is null)
+        {
+            // Discovery (listing the repository folders) starts now and runs beside the blob store pass: it only
+            // lists, and the repositories it finds wait in the channel until that pass is over.
+            channel = Channel.CreateBounded<FoundRepository>(new BoundedChannelOptions(1024) { SingleReader = false, SingleWriter = false });
+            discovery = Task.Run(() => DiscoverAsync(channel.Writer, cancellationToken), CancellationToken.None);
+        }
         if (_scope.IsFull)
         {
             // The blob store first: one pass gives every blob's size, so that the repository checks need no stat per
             // blob; with --verify-content every blob is hashed here, in parallel.
             _progress.SetPhase("blobs");
             _blobSizes = new ConcurrentDictionary<Digest, long>();
-            await IndexBlobsAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await IndexBlobsAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch when (channel is not null)
+            {
+                channel.Writer.TryComplete();
+                await Task.WhenAny(discovery!).ConfigureAwait(false);
+                throw;
+            }
             blobsScanned = _blobSizes.Count;
         }
 
@@ -137,12 +192,10 @@ internal sealed class DoctorScanner
         }
         else
         {
-            var channel = Channel.CreateBounded<FoundRepository>(new BoundedChannelOptions(1024) { SingleReader = false, SingleWriter = false });
-            var discovery = DiscoverAsync(channel.Writer, cancellationToken);
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
             try
             {
-                await Parallel.ForEachAsync(channel.Reader.ReadAllAsync(cancellationToken), parallel, async (repository, ct) =>
+                await Parallel.ForEachAsync(channel!.Reader.ReadAllAsync(cancellationToken), parallel, async (repository, ct) =>
                 {
                     await ScanRepositoryAsync(repository, ct).ConfigureAwait(false);
                     Interlocked.Increment(ref _repositories);
@@ -151,8 +204,8 @@ internal sealed class DoctorScanner
             }
             finally
             {
-                channel.Writer.TryComplete();
-                await discovery.ConfigureAwait(false);
+                channel!.Writer.TryComplete();
+                await discovery!.ConfigureAwait(false);
             }
         }
 
@@ -223,26 +276,47 @@ internal sealed class DoctorScanner
             }
             await Parallel.ForEachAsync(prefixes, parallel, async (prefix, ct) =>
             {
-                foreach (var directory in await ListOrEmptyAsync(prefix, ct).ConfigureAwait(false))
+                if (_driver is IChildObjectReader reader)
                 {
-                    var data = directory + "/data"; // StoragePaths.BlobData: TryParseBlobData checks the whole path
-                    if (!StoragePaths.TryParseBlobData(data, out var digest))
-                    {
-                        continue;
-                    }
-                    StorageEntry entry;
+                    // The listing and the stat of every "<hex>/data" in one pass (statx relative to the listed folder).
+                    IReadOnlyList<ChildObject> children;
+                    bool listed;
                     try
                     {
-                        entry = await _driver.StatAsync(data, ct).ConfigureAwait(false);
+                        listed = reader.TryListChildObjects(prefix, "data", readContent: false, out children);
                     }
-                    catch (Exception e) when (e is PathNotFoundException or InvalidPathException)
+                    catch (PathNotFoundException)
                     {
-                        continue;
+                        return;
                     }
-                    if (!entry.IsDirectory)
+                    if (listed)
                     {
-                        await IndexBlobAsync(digest, entry.Size, ct).ConfigureAwait(false);
+                        var prefixName = StoragePath.FileName(prefix);
+                        var algorithm = StoragePath.FileName(StoragePath.Parent(prefix));
+                        foreach (var child in children)
+                        {
+                            // What TryParseBlobData accepts for "<prefix>/<child>/data".
+                            if (prefixName.Length != 2 || !child.Name.StartsWith(prefixName, StringComparison.Ordinal)
+                                || !StoragePaths.TryParseDigestDirectory(algorithm, child.Name, out var digest))
+                            {
+                                continue;
+                            }
+                            switch (child.Status)
+                            {
+                                case ChildObjectStatus.File:
+                                    await IndexBlobAsync(digest, child.Size, ct).ConfigureAwait(false);
+                                    break;
+                                case ChildObjectStatus.Unknown:
+                                    await IndexBlobDataAsync(prefix + "/" + child.Name + "/data", ct).ConfigureAwait(false);
+                                    break;
+                            }
+                        }
+                        return;
                     }
+                }
+                foreach (var directory in await ListOrEmptyAsync(prefix, ct).ConfigureAwait(false))
+                {
+                    await IndexBlobDataAsync(directory + "/data", ct).ConfigureAwait(false); // StoragePaths.BlobData
                 }
             }).ConfigureAwait(false);
             return;
@@ -265,6 +339,28 @@ internal sealed class DoctorScanner
             {
                 await IndexEntry(entry, cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>Indexes the blob whose data <paramref name="data"/> names (TryParseBlobData checks the whole path), if it is a file.</summary>
+    private async ValueTask IndexBlobDataAsync(string data, CancellationToken cancellationToken)
+    {
+        if (!StoragePaths.TryParseBlobData(data, out var digest))
+        {
+            return;
+        }
+        StorageEntry entry;
+        try
+        {
+            entry = await _driver.StatAsync(data, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is PathNotFoundException or InvalidPathException)
+        {
+            return;
+        }
+        if (!entry.IsDirectory)
+        {
+            await IndexBlobAsync(digest, entry.Size, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -358,30 +454,40 @@ internal sealed class DoctorScanner
         if (repository.HasManifests)
         {
             var revisions = await ListLinksAsync(StoragePaths.RevisionsDirectory(name), cancellationToken).ConfigureAwait(false);
+            Prefill(ctx.Revisions, revisions);
             await ForEachAsync(revisions, (r, ct) => CheckRevisionLinkAsync(ctx, r, null, ct), cancellationToken).ConfigureAwait(false);
         }
         if (repository.HasLayers)
         {
             var layers = await ListLinksAsync(StoragePaths.LayersDirectory(name), cancellationToken).ConfigureAwait(false);
+            Prefill(ctx.Layers, layers);
             await ForEachAsync(layers, (l, ct) => CheckLayerLinkAsync(ctx, l, null, ct), cancellationToken).ConfigureAwait(false);
         }
         if (repository.HasManifests && _localFiles)
         {
             // On a local filesystem listing is cheap and a walk costs a stat per file and a read per folder:
             // list the tag names and each tag's history folder, read the links directly.
-            IReadOnlyList<string> tagFolders = [];
+            // Where the driver can, each tag's current/link is read in the same pass as the listing.
+            IReadOnlyList<ChildObject> tagFolders = [];
             try
             {
-                tagFolders = await _driver.ListAsync(StoragePaths.TagsDirectory(name), cancellationToken).ConfigureAwait(false);
+                if (_driver is not IChildObjectReader reader || !reader.TryListChildObjects(StoragePaths.TagsDirectory(name), "current/link", readContent: true, out tagFolders))
+                {
+                    var listed = await _driver.ListAsync(StoragePaths.TagsDirectory(name), cancellationToken).ConfigureAwait(false);
+                    tagFolders = [.. listed.Select(folder => new ChildObject(StoragePath.FileName(folder), ChildObjectStatus.Unknown, null, 0))];
+                }
             }
             catch (PathNotFoundException)
             {
             }
-            await ForEachAsync(tagFolders.Order(StringComparer.Ordinal).ToList(), async (folder, ct) =>
+            await ForEachAsync(tagFolders.OrderBy(t => t.Name, StringComparer.Ordinal).ToList(), async (folder, ct) =>
             {
-                var tag = StoragePath.FileName(folder);
+                var tag = folder.Name;
                 var history = await ListLinksAsync(StoragePaths.TagIndexDirectory(name, tag), ct).ConfigureAwait(false);
-                await CheckTagAsync(ctx, tag, history, null, ct).ConfigureAwait(false);
+                var current = folder.Status is ChildObjectStatus.File or ChildObjectStatus.Missing
+                    ? new LinkObject(null, "", "") { Prefetched = true, Content = folder.Content }
+                    : null;
+                await CheckTagAsync(ctx, tag, history, null, ct, current).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
         }
         else if (repository.HasManifests)
@@ -435,17 +541,36 @@ internal sealed class DoctorScanner
         }
         foreach (var algorithmDirectory in algorithms.Order(StringComparer.Ordinal))
         {
-            IReadOnlyList<string> digests;
+            IReadOnlyList<string>? digests = null;
+            IReadOnlyList<ChildObject>? children = null;
             try
             {
-                digests = await _driver.ListAsync(algorithmDirectory, cancellationToken).ConfigureAwait(false);
+                // On a local filesystem the link files are read in the same pass as the listing.
+                if (_driver is not IChildObjectReader reader || !reader.TryListChildObjects(algorithmDirectory, "link", readContent: true, out children))
+                {
+                    children = null;
+                    digests = await _driver.ListAsync(algorithmDirectory, cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (PathNotFoundException)
             {
                 continue; // an object, not a folder
             }
             var algorithm = StoragePath.FileName(algorithmDirectory);
-            foreach (var digestDirectory in digests.Order(StringComparer.Ordinal))
+            if (children is not null)
+            {
+                foreach (var child in children.OrderBy(c => c.Name, StringComparer.Ordinal))
+                {
+                    var hex = child.Name;
+                    result.Add(new LinkObject(StoragePaths.TryParseDigestDirectory(algorithm, hex, out var d) ? d : null, algorithmDirectory, algorithm, hex)
+                    {
+                        Prefetched = child.Status is ChildObjectStatus.File or ChildObjectStatus.Missing,
+                        Content = child.Content,
+                    });
+                }
+                continue;
+            }
+            foreach (var digestDirectory in digests!.Order(StringComparer.Ordinal))
             {
                 var hex = StoragePath.FileName(digestDirectory);
                 result.Add(new LinkObject(StoragePaths.TryParseDigestDirectory(algorithm, hex, out var d) ? d : null, algorithm + ":" + hex, digestDirectory + "/link"));
@@ -486,7 +611,7 @@ internal sealed class DoctorScanner
     {
         if (link.PathDigest is not { } digest)
         {
-            if ((await ReadLinkAsync(link.Path, null, cancellationToken).ConfigureAwait(false)).Status != LinkFile.Status.Missing)
+            if ((await ReadLinkAsync(link, null, cancellationToken).ConfigureAwait(false)).Status != LinkFile.Status.Missing)
             {
                 Report(sink, new Finding(FindingClass.RevisionLinkInvalid, ctx.Name, null, link.PathText, link.Path,
                     $"the revision folder '{link.PathText}' does not name a valid digest"));
@@ -529,7 +654,7 @@ internal sealed class DoctorScanner
     {
         if (link.PathDigest is not { } digest)
         {
-            if ((await ReadLinkAsync(link.Path, null, cancellationToken).ConfigureAwait(false)).Status != LinkFile.Status.Missing)
+            if ((await ReadLinkAsync(link, null, cancellationToken).ConfigureAwait(false)).Status != LinkFile.Status.Missing)
             {
                 Report(sink, new Finding(FindingClass.LayerLinkInvalid, ctx.Name, null, link.PathText, link.Path,
                     $"the _layers folder '{link.PathText}' does not name a valid digest"));
@@ -567,7 +692,8 @@ internal sealed class DoctorScanner
 
     /// <summary>Checks one tag as a pull would use it: current link, revision link, manifest, everything it references;
     /// then the tag's history links. <paramref name="history"/> is null when the tag folder was not walked yet.</summary>
-    private async Task CheckTagAsync(RepositoryContext ctx, string tag, List<LinkObject>? history, List<Finding>? sink, CancellationToken cancellationToken)
+    private async Task CheckTagAsync(RepositoryContext ctx, string tag, List<LinkObject>? history, List<Finding>? sink, CancellationToken cancellationToken,
+        LinkObject? prefetchedCurrent = null)
     {
         Interlocked.Increment(ref _tags);
         _progress.TagScanned();
@@ -578,7 +704,9 @@ internal sealed class DoctorScanner
             Report(sink, new Finding(FindingClass.TagLinkInvalid, name, tag, null, StoragePaths.TagDirectory(name, tag), "the tag folder's name is not a valid tag"));
             return;
         }
-        var current = await ReadLinkAsync(currentPath, null, cancellationToken).ConfigureAwait(false);
+        var current = prefetchedCurrent is not null
+            ? await ReadLinkAsync(prefetchedCurrent, null, cancellationToken).ConfigureAwait(false)
+            : await ReadLinkAsync(currentPath, null, cancellationToken).ConfigureAwait(false);
         switch (current.Status)
         {
             case LinkFile.Status.Missing:
@@ -611,13 +739,13 @@ internal sealed class DoctorScanner
         {
             if (link.PathDigest is not { } digest)
             {
-                if ((await ReadLinkAsync(link.Path, null, cancellationToken).ConfigureAwait(false)).Status != LinkFile.Status.Missing)
+                if ((await ReadLinkAsync(link, null, cancellationToken).ConfigureAwait(false)).Status != LinkFile.Status.Missing)
                 {
                     Report(sink, new Finding(FindingClass.TagIndexInvalid, name, tag, link.PathText, link.Path, $"the index folder '{link.PathText}' does not name a valid digest"));
                 }
                 continue;
             }
-            var state = await ReadLinkAsync(link.Path, digest, cancellationToken).ConfigureAwait(false);
+            var state = await ReadLinkAsync(link, digest, cancellationToken).ConfigureAwait(false);
             if (state.Status == LinkFile.Status.Missing)
             {
                 continue; // a folder without a link file
@@ -645,22 +773,20 @@ internal sealed class DoctorScanner
         HashSet<Digest> visited, List<Finding>? sink, CancellationToken cancellationToken)
     {
         var name = ctx.Name;
-        var d = digest.ToString();
-        var where = owner is { } o ? $" (listed by index {o})" : "";
+        // The texts are built only for a finding (this runs for every manifest a tag reaches).
         var revision = await RevisionLinkAsync(ctx, digest, cancellationToken).ConfigureAwait(false);
         var manifest = await ManifestAsync(ctx, digest, cancellationToken).ConfigureAwait(false);
-        var data = StoragePaths.BlobData(digest);
         if (via is null)
         {
             if (!revision.IsOk)
             {
-                Report(sink, new Finding(FindingClass.TagRevisionMissing, name, tag, d, StoragePaths.RevisionLink(name, digest),
-                    $"the tag points at {d} but its revision link " + revision.Detail));
+                Report(sink, new Finding(FindingClass.TagRevisionMissing, name, tag, digest.ToString(), StoragePaths.RevisionLink(name, digest),
+                    $"the tag points at {digest.ToString()} but its revision link " + revision.Detail));
                 return;
             }
             if (manifest.Status == ManifestStatus.Missing)
             {
-                Report(sink, new Finding(FindingClass.ManifestBlobMissing, name, tag, d, data, $"the revision link is there but the manifest's blob data is missing"));
+                Report(sink, new Finding(FindingClass.ManifestBlobMissing, name, tag, digest.ToString(), StoragePaths.BlobData(digest), $"the revision link is there but the manifest's blob data is missing"));
                 return;
             }
         }
@@ -668,34 +794,34 @@ internal sealed class DoctorScanner
         {
             if (manifest.Status == ManifestStatus.Missing)
             {
-                Report(sink, new Finding(FindingClass.ChildManifestMissing, name, tag, d, data, $"{via.MediaType} {d}{where} has no blob data"));
+                Report(sink, new Finding(FindingClass.ChildManifestMissing, name, tag, digest.ToString(), StoragePaths.BlobData(digest), $"{via.MediaType} {digest.ToString()}{ListedBy(owner)} has no blob data"));
                 return;
             }
             if (!revision.IsOk)
             {
-                Report(sink, new Finding(FindingClass.ChildManifestUnlinked, name, tag, d, StoragePaths.RevisionLink(name, digest),
-                    $"{d}{where}: revision link " + revision.Detail));
+                Report(sink, new Finding(FindingClass.ChildManifestUnlinked, name, tag, digest.ToString(), StoragePaths.RevisionLink(name, digest),
+                    $"{digest.ToString()}{ListedBy(owner)}: revision link " + revision.Detail));
                 return;
             }
             if (manifest.Size != via.Size && manifest.Status is not (ManifestStatus.Empty or ManifestStatus.Corrupt))
             {
-                Report(sink, new Finding(FindingClass.ManifestSizeMismatch, name, tag, d, data, $"{d}{where} is {Bytes(manifest.Size)}, the index says {Bytes(via.Size)}"));
+                Report(sink, new Finding(FindingClass.ManifestSizeMismatch, name, tag, digest.ToString(), StoragePaths.BlobData(digest), $"{digest.ToString()}{ListedBy(owner)} is {Bytes(manifest.Size)}, the index says {Bytes(via.Size)}"));
                 return;
             }
         }
         switch (manifest.Status)
         {
             case ManifestStatus.Empty:
-                Report(sink, new Finding(FindingClass.ManifestSizeMismatch, name, tag, d, data, $"manifest {d}{where} is 0 bytes"));
+                Report(sink, new Finding(FindingClass.ManifestSizeMismatch, name, tag, digest.ToString(), StoragePaths.BlobData(digest), $"manifest {digest.ToString()}{ListedBy(owner)} is 0 bytes"));
                 return;
             case ManifestStatus.Corrupt:
-                Report(sink, new Finding(FindingClass.ManifestCorrupt, name, tag, d, data, $"manifest {d}{where} " + manifest.Detail));
+                Report(sink, new Finding(FindingClass.ManifestCorrupt, name, tag, digest.ToString(), StoragePaths.BlobData(digest), $"manifest {digest.ToString()}{ListedBy(owner)} " + manifest.Detail));
                 return;
             case ManifestStatus.TooLarge or ManifestStatus.Unparseable:
-                Report(sink, new Finding(FindingClass.ManifestUnparseable, name, tag, d, data, $"manifest {d}{where}: " + manifest.Detail));
+                Report(sink, new Finding(FindingClass.ManifestUnparseable, name, tag, digest.ToString(), StoragePaths.BlobData(digest), $"manifest {digest.ToString()}{ListedBy(owner)}: " + manifest.Detail));
                 return;
             case ManifestStatus.Unsupported:
-                Report(sink, new Finding(FindingClass.ManifestUnsupported, name, tag, d, data, $"manifest {d}{where}: " + manifest.Detail));
+                Report(sink, new Finding(FindingClass.ManifestUnsupported, name, tag, digest.ToString(), StoragePaths.BlobData(digest), $"manifest {digest.ToString()}{ListedBy(owner)}: " + manifest.Detail));
                 return;
         }
         var parsed = manifest.Parsed!;
@@ -717,7 +843,7 @@ internal sealed class DoctorScanner
             if (!subjectLink.IsOk || !subjectBlob.Exists)
             {
                 Report(sink, new Finding(FindingClass.SubjectMissing, name, tag, subject.Digest.ToString(), StoragePaths.RevisionLink(name, subject.Digest),
-                    $"manifest {d} names subject {subject.Digest}, which is not in the repository"));
+                    $"manifest {digest.ToString()} names subject {subject.Digest}, which is not in the repository"));
             }
         }
     }
@@ -725,28 +851,27 @@ internal sealed class DoctorScanner
     private async Task CheckBlobReferenceAsync(RepositoryContext ctx, string? tag, Descriptor blob, Digest owner, bool isConfig, List<Finding>? sink, CancellationToken cancellationToken)
     {
         var name = ctx.Name;
-        var d = blob.Digest.ToString();
-        var what = (isConfig ? "config " : "layer ") + d + $" of manifest {owner}";
+        // The texts are built only for a finding: this runs for every blob reference of every manifest.
         var state = await BlobAsync(blob.Digest, cancellationToken).ConfigureAwait(false);
         if (!state.Exists)
         {
-            Report(sink, new Finding(FindingClass.LayerMissing, name, tag, d, StoragePaths.BlobData(blob.Digest), what + ": blob data is missing"));
+            Report(sink, new Finding(FindingClass.LayerMissing, name, tag, blob.Digest.ToString(), StoragePaths.BlobData(blob.Digest), BlobReference(isConfig, blob.Digest, owner) + ": blob data is missing"));
             return;
         }
         var link = await LayerLinkAsync(ctx, blob.Digest, cancellationToken).ConfigureAwait(false);
         if (!link.IsOk)
         {
-            Report(sink, new Finding(FindingClass.LayerUnlinked, name, tag, d, StoragePaths.LayerLink(name, blob.Digest), what + ": _layers link " + link.Detail));
+            Report(sink, new Finding(FindingClass.LayerUnlinked, name, tag, blob.Digest.ToString(), StoragePaths.LayerLink(name, blob.Digest), BlobReference(isConfig, blob.Digest, owner) + ": _layers link " + link.Detail));
         }
         var intact = _options.VerifyContent ? await VerifyAsync(blob.Digest, cancellationToken).ConfigureAwait(false) : null;
         if (intact == false)
         {
             var actual = _corrupt.TryGetValue(blob.Digest, out var c) ? c.Actual : "something else";
-            Report(sink, new Finding(FindingClass.LayerCorrupt, name, tag, d, StoragePaths.BlobData(blob.Digest), $"{what}: blob data ({Bytes(state.Size)}) hashes to {actual}"));
+            Report(sink, new Finding(FindingClass.LayerCorrupt, name, tag, blob.Digest.ToString(), StoragePaths.BlobData(blob.Digest), $"{BlobReference(isConfig, blob.Digest, owner)}: blob data ({Bytes(state.Size)}) hashes to {actual}"));
         }
         else if (state.Size != blob.Size)
         {
-            Report(sink, new Finding(FindingClass.LayerSizeMismatch, name, tag, d, StoragePaths.BlobData(blob.Digest), $"{what}: blob data is {Bytes(state.Size)}, the manifest says {Bytes(blob.Size)}"));
+            Report(sink, new Finding(FindingClass.LayerSizeMismatch, name, tag, blob.Digest.ToString(), StoragePaths.BlobData(blob.Digest), $"{BlobReference(isConfig, blob.Digest, owner)}: blob data is {Bytes(state.Size)}, the manifest says {Bytes(blob.Size)}"));
         }
     }
 
@@ -932,6 +1057,30 @@ internal sealed class DoctorScanner
         {
             return new LinkState(LinkFile.Status.Missing, default, "is missing", false);
         }
+        return DecodeLink(content, expected);
+    }
+
+    /// <summary>What a link found by listing holds: read in the listing's pass when the driver could, else now.</summary>
+    private ValueTask<LinkState> ReadLinkAsync(LinkObject link, Digest? expected, CancellationToken cancellationToken) =>
+        link.Prefetched
+            ? ValueTask.FromResult(link.Content is null ? new LinkState(LinkFile.Status.Missing, default, "is missing", false) : DecodeLink(link.Content, expected))
+            : new ValueTask<LinkState>(ReadLinkAsync(link.Path, expected, cancellationToken));
+
+    /// <summary>Seeds a repository's link cache with the links its listing already read.</summary>
+    private static void Prefill(ConcurrentDictionary<Digest, Lazy<Task<LinkState>>> cache, List<LinkObject> links)
+    {
+        foreach (var link in links)
+        {
+            if (link.Prefetched && link.PathDigest is { } digest)
+            {
+                var state = link.Content is null ? new LinkState(LinkFile.Status.Missing, default, "is missing", false) : DecodeLink(link.Content, digest);
+                cache.TryAdd(digest, new Lazy<Task<LinkState>>(Task.FromResult(state)));
+            }
+        }
+    }
+
+    private static LinkState DecodeLink(byte[] content, Digest? expected)
+    {
         var result = LinkFile.Decode(content);
         return result.Status switch
         {
@@ -973,7 +1122,10 @@ internal sealed class DoctorScanner
             _verified.TryAdd(digest, new Lazy<Task<bool?>>(Task.FromResult<bool?>(false)));
             return new ManifestInfo(ManifestStatus.Corrupt, content.Length, null, $"({Bytes(content.Length)}) hashes to {actual}");
         }
-        _verified.TryAdd(digest, new Lazy<Task<bool?>>(Task.FromResult<bool?>(true)));
+        if (_options.VerifyContent)
+        {
+            _verified.TryAdd(digest, new Lazy<Task<bool?>>(Task.FromResult<bool?>(true)));
+        }
         try
         {
             return new ManifestInfo(ManifestStatus.Ok, content.Length, ManifestParser.Parse(content), "");
@@ -1080,6 +1232,10 @@ internal sealed class DoctorScanner
         await Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = InnerParallelism, CancellationToken = cancellationToken },
             async (item, ct) => await body(item, ct).ConfigureAwait(false)).ConfigureAwait(false);
     }
+
+    private static string ListedBy(Digest? owner) => owner is { } o ? $" (listed by index {o})" : "";
+
+    private static string BlobReference(bool isConfig, Digest blob, Digest owner) => (isConfig ? "config " : "layer ") + blob.ToString() + $" of manifest {owner}";
 
     private static List<Finding> Deduplicate(IEnumerable<Finding> findings) =>
         [.. findings.DistinctBy(f => (f.Class, f.Repository, f.Tag, f.Digest, f.Path))];

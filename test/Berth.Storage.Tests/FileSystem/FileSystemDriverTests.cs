@@ -71,6 +71,68 @@ public sealed class FileSystemDriverTests : IDisposable
     }
 
     [Fact]
+    public async Task ListChildObjects_ReadsAndStatsEachChildsObject_AsGetContentAndStatAnswer()
+    {
+        Assert.True(OperatingSystem.IsLinux() || !_driver.TryListChildObjects("/", "link", true, out _));
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        await _driver.PutContentAsync("/d/a/link", "sha256:a"u8.ToArray());
+        await _driver.PutContentAsync("/d/b/link", Array.Empty<byte>());
+        await _driver.PutContentAsync("/d/c/other", "x"u8.ToArray());                     // no link: missing
+        Directory.CreateDirectory(Path.Combine(_root, "d/e/link"));                          // a directory: missing for a read
+        await _driver.PutContentAsync("/d/f", "a file"u8.ToArray());                      // a file child: nothing under it
+        Directory.CreateDirectory(Path.Combine(_root, "d/we ird/x"));                        // not a valid segment: unknown
+        await _driver.PutContentAsync("/target", "sha256:t"u8.ToArray());
+        Directory.CreateDirectory(Path.Combine(_root, "d/s"));
+        File.CreateSymbolicLink(Path.Combine(_root, "d/s/link"), Path.Combine(_root, "target")); // followed by a read, as by open
+        File.WriteAllText(Path.Combine(_root, "d", FileSystemDriver.TemporaryFilePrefix + "x"), "hidden");
+
+        Assert.True(_driver.TryListChildObjects("/d", "link", readContent: true, out var read));
+        Assert.Equal((await _driver.ListAsync("/d")).Select(StoragePath.FileName).Order(StringComparer.Ordinal), read.Select(c => c.Name).Order(StringComparer.Ordinal));
+        var byName = read.ToDictionary(c => c.Name);
+        Assert.Equal("sha256:a", Encoding.ASCII.GetString(byName["a"].Content!));
+        Assert.Equal(ChildObjectStatus.File, byName["b"].Status);
+        Assert.Empty(byName["b"].Content!);
+        Assert.Equal(ChildObjectStatus.Missing, byName["c"].Status);
+        Assert.Equal(ChildObjectStatus.Missing, byName["e"].Status);
+        Assert.Equal(ChildObjectStatus.Missing, byName["f"].Status);
+        Assert.Equal(ChildObjectStatus.Unknown, byName["we ird"].Status);
+        Assert.Equal("sha256:t", Encoding.ASCII.GetString(byName["s"].Content!));
+        foreach (var child in read.Where(c => c.Status is ChildObjectStatus.File or ChildObjectStatus.Missing))
+        {
+            var path = "/d/" + child.Name + "/link";
+            if (child.Status == ChildObjectStatus.File)
+            {
+                Assert.Equal(await _driver.GetContentAsync(path), child.Content);
+            }
+            else
+            {
+                await Assert.ThrowsAsync<PathNotFoundException>(() => _driver.GetContentAsync(path));
+            }
+        }
+
+        Assert.True(_driver.TryListChildObjects("/d", "link", readContent: false, out var stat));
+        var stats = stat.ToDictionary(c => c.Name);
+        Assert.Equal((ChildObjectStatus.File, 8L), (stats["a"].Status, stats["a"].Size));
+        Assert.Equal((ChildObjectStatus.File, 0L), (stats["b"].Status, stats["b"].Size));
+        Assert.Equal(ChildObjectStatus.Missing, stats["c"].Status);
+        Assert.Equal(ChildObjectStatus.Directory, stats["e"].Status);
+        Assert.Equal(ChildObjectStatus.Missing, stats["f"].Status);
+        Assert.Equal(ChildObjectStatus.Unknown, stats["s"].Status); // a symbolic link: StatAsync's FileInfo path answers
+        Assert.Null(stats["a"].Content);
+
+        Assert.Throws<PathNotFoundException>(() => _driver.TryListChildObjects("/nothing", "link", true, out _));
+        Assert.Throws<PathNotFoundException>(() => _driver.TryListChildObjects("/target", "link", true, out _));
+        Directory.CreateDirectory(Path.Combine(_root, "onlyhidden"));
+        File.WriteAllText(Path.Combine(_root, "onlyhidden", FileSystemDriver.TemporaryFilePrefix + "y"), "hidden");
+        Assert.Throws<PathNotFoundException>(() => _driver.TryListChildObjects("/onlyhidden", "link", true, out _));
+        Assert.Throws<InvalidPathException>(() => _driver.TryListChildObjects("/d/../x", "link", true, out _));
+        Assert.Throws<ArgumentException>(() => _driver.TryListChildObjects("/d", "../link", true, out _));
+    }
+
+    [Fact]
     public async Task PutContent_LeavesOnlyTheObjectOnDisk()
     {
         await _driver.PutContentAsync("/a/b/object", Encoding.ASCII.GetBytes("content"));
