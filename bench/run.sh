@@ -11,7 +11,8 @@
 #
 # Both servers listen on 127.0.0.1 only and are stopped by PID when the script exits, failed or not.
 # Env: OUT (results folder, default ./bench/results/<time>), BENCH_DIR (storage parent, default
-# /var/tmp/berth-bench, wiped first), DIST_PORT (5100), BERTH_PORT (5101), NO_BUILD=1 (use the published
+# /var/tmp/berth-bench, wiped first and removed at the end unless KEEP_STORAGE=1: a --repeat 2 run writes
+# 30-50 GB), DIST_PORT (5100), BERTH_PORT (5101), NO_BUILD=1 (use the published
 # Berth in bench/.berth-publish, else the Release build of src/Berth, as scripts/test.sh's smoke does).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -109,7 +110,8 @@ stop_all() {
 }
 cleanup() {
   stop_all
-  if [ $smoke = 1 ]; then rm -rf "$BENCH_DIR"; fi
+  # A --repeat 2 run leaves 30-50 GB of pushed blobs; keep them only when asked (KEEP_STORAGE=1).
+  if [ $smoke = 1 ] || [ "${KEEP_STORAGE:-0}" != 1 ]; then rm -rf "$BENCH_DIR"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
