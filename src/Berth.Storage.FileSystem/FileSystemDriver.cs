@@ -1040,7 +1040,7 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
                 {
                     // Direct writes left the bytes out of the page cache: read them back in the background, as
                     // a just-pushed blob is often pulled next (Distribution's writes leave it cached).
-                    ReadAhead(handle);
+                    ReadAhead(handle, _size);
                 }
             }
             finally
