@@ -56,6 +56,19 @@ public sealed class Gen0BudgetGovernorTests : RegistryTestBase<InMemoryDriverFac
     }
 
     [Fact]
+    public async Task DisposedWithoutStop_StopsItsThreadFirst()
+    {
+        // A host disposed without StopAsync used to dispose the token under the running thread, whose next wait
+        // threw ObjectDisposedException on a thread of its own: the process crashed (seen in CI, 2026-12-05).
+        var governor = new Gen0BudgetGovernor(new ServerOptions { Gen0BudgetBytes = 1024 * 1024 }, NullLogger<Gen0BudgetGovernor>.Instance);
+        await governor.StartAsync(CancellationToken.None);
+        governor.Dispose();
+        governor.Dispose();
+        await Task.Delay(Gen0BudgetGovernor.Interval * 3);
+        await governor.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public void TheServer_RunsTheGovernorWithItsConfiguredBudget()
     {
         var governor = Services.GetRequiredService<Gen0BudgetGovernor>();

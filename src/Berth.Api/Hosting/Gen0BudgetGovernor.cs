@@ -56,18 +56,43 @@ public sealed class Gen0BudgetGovernor : IHostedService, IDisposable
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        _stop.Cancel();
+        Stop();
         return Task.CompletedTask;
     }
 
-    public void Dispose() => _stop.Dispose();
+    /// <summary>Stops the thread and waits for it (it wakes at once), so that the token it waits on is never
+    /// disposed under it (a host disposed without StopAsync crashed its process that way).</summary>
+    public void Dispose()
+    {
+        Stop();
+        _stop.Dispose();
+    }
+
+    private void Stop()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 0)
+        {
+            _stop.Cancel();
+            _thread?.Join();
+        }
+    }
+
+    private int _stopped;
 
     private void Run()
     {
-        var token = _stop.Token;
+        WaitHandle stop;
+        try
+        {
+            stop = _stop.Token.WaitHandle;
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
         var collections = GC.CollectionCount(0);
         var since = GC.GetTotalAllocatedBytes(precise: false);
-        while (!token.WaitHandle.WaitOne(Interval))
+        while (!stop.WaitOne(Interval))
         {
             var now = GC.CollectionCount(0);
             var allocated = GC.GetTotalAllocatedBytes(precise: false);
