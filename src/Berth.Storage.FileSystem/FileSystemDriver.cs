@@ -890,6 +890,12 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         public const int ENOTDIR = 20;
         public const int EISDIR = 21;
         public const int EINVAL = 22;
+        public const int EEXIST = 17;
+        public const int EXDEV = 18;
+        public const int ENOTEMPTY = 39;
+
+        [LibraryImport("libc", EntryPoint = "rename", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+        public static partial int rename(string oldPath, string newPath);
 
         [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
         public static unsafe partial nint read(int fd, byte* buffer, nint count);

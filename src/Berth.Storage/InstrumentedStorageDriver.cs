@@ -14,7 +14,7 @@ namespace Berth.Storage;
 /// <para>Walk is measured once, from its start to the end of the enumeration (consumer time included); a
 /// writer's write, commit and cancel are measured one by one.</para>
 /// </summary>
-public sealed class InstrumentedStorageDriver : IStorageDriver, ILocalFileAccess, IRedirectUrlProvider, IDirectoryVersionSource
+public sealed class InstrumentedStorageDriver : IStorageDriver, ILocalFileAccess, IRedirectUrlProvider, IDirectoryVersionSource, IAtomicDirectoryCreator
 {
     public const string MeterName = "Berth.Storage";
     /// <summary>Exported to Prometheus as berth_storage_operation_duration_seconds (meter name + instrument name).</summary>
@@ -58,6 +58,7 @@ public sealed class InstrumentedStorageDriver : IStorageDriver, ILocalFileAccess
         public const string WriterWrite = "writer_write";
         public const string WriterCommit = "writer_commit";
         public const string WriterCancel = "writer_cancel";
+        public const string CreateDirectory = "create_directory";
     }
 
     /// <summary>Values of the <c>outcome</c> tag.</summary>
@@ -78,6 +79,27 @@ public sealed class InstrumentedStorageDriver : IStorageDriver, ILocalFileAccess
 
     /// <summary>Forwards to the wrapped driver; null when it has no directory versions. One local system call: not measured.</summary>
     public DirectoryVersion? GetDirectoryVersion(string path) => (_inner as IDirectoryVersionSource)?.GetDirectoryVersion(path);
+
+    /// <summary>Forwards to the wrapped driver (operation create_directory); false when it cannot create directories atomically.</summary>
+    public async Task<bool> TryCreateDirectoryAsync(string path, IReadOnlyList<KeyValuePair<string, byte[]>> files, CancellationToken cancellationToken = default)
+    {
+        if (_inner is not IAtomicDirectoryCreator creator)
+        {
+            return false;
+        }
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var outcome = Outcomes.Error;
+        try
+        {
+            var created = await creator.TryCreateDirectoryAsync(path, files, cancellationToken).ConfigureAwait(false);
+            outcome = Outcomes.Ok;
+            return created;
+        }
+        finally
+        {
+            Record(Operations.CreateDirectory, outcome, started);
+        }
+    }
 
     /// <summary>Forwards to the wrapped driver; null when it gives no URLs. Presigning is local work: not measured.</summary>
     public Task<Uri?> GetRedirectUrlAsync(string path, string method, TimeSpan expiry, CancellationToken cancellationToken = default)

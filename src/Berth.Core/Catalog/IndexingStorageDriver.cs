@@ -12,7 +12,7 @@ namespace Berth.Core.Catalog;
 /// services stay as they are. Reads, stats, lists and deletes pass straight through.
 /// </summary>
 public sealed class IndexingStorageDriver(IStorageDriver inner, RepositoryIndex index)
-    : IStorageDriver, ILocalFileAccess, IRedirectUrlProvider, IDirectoryVersionSource
+    : IStorageDriver, ILocalFileAccess, IRedirectUrlProvider, IDirectoryVersionSource, IAtomicDirectoryCreator
 {
     public IStorageDriver Inner => inner;
 
@@ -62,6 +62,17 @@ public sealed class IndexingStorageDriver(IStorageDriver inner, RepositoryIndex 
     {
         await BeforeWriteAsync(path, cancellationToken).ConfigureAwait(false);
         await inner.PutContentAsync(path, content, durability, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Forwards to the wrapped driver, with the same bookkeeping as a put; false when it cannot.</summary>
+    public async Task<bool> TryCreateDirectoryAsync(string path, IReadOnlyList<KeyValuePair<string, byte[]>> files, CancellationToken cancellationToken = default)
+    {
+        if (inner is not IAtomicDirectoryCreator creator)
+        {
+            return false;
+        }
+        await BeforeWriteAsync(path, cancellationToken).ConfigureAwait(false);
+        return await creator.TryCreateDirectoryAsync(path, files, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IStorageWriter> CreateWriterAsync(string path, bool append, CancellationToken cancellationToken = default)

@@ -116,10 +116,28 @@ public sealed partial class ManifestService(IStorageDriver driver, BlobService b
         if (reference.Tag is { } tag)
         {
             admission.ThrowIfExpired();
+            if (driver is IAtomicDirectoryCreator creator && await CreateTagAsync(creator, repository, tag, digest, cancellationToken).ConfigureAwait(false))
+            {
+                return new ManifestPutResult(digest, manifest.Subject?.Digest);
+            }
             await LinkFile.WriteAsync(driver, StoragePaths.TagCurrentLink(repository, tag), digest, cancellationToken).ConfigureAwait(false);
             await LinkFile.WriteAsync(driver, StoragePaths.TagIndexLink(repository, tag, digest), digest, cancellationToken).ConfigureAwait(false);
         }
         return new ManifestPutResult(digest, manifest.Subject?.Digest);
+    }
+
+    /// <summary>A new tag appears with its current link and its history link at once (one flush round and one
+    /// rename on the filesystem driver, instead of the two links one after the other); false when the tag exists
+    /// already, or the driver cannot do it, and the links are then written one by one, current first.</summary>
+    private static Task<bool> CreateTagAsync(IAtomicDirectoryCreator creator, string repository, string tag, Digest digest, CancellationToken cancellationToken)
+    {
+        var tagDirectory = StoragePaths.TagDirectory(repository, tag);
+        var link = LinkFile.Encode(digest);
+        return creator.TryCreateDirectoryAsync(tagDirectory,
+        [
+            new("current/link", link),
+            new(StoragePaths.TagIndexLink(repository, tag, digest)[(tagDirectory.Length + 1)..], link),
+        ], cancellationToken);
     }
 
     private async Task PutManifestDataAsync(Digest digest, byte[] content, CancellationToken cancellationToken)

@@ -12,7 +12,7 @@ public sealed record StorageOperation(string Kind, string Path, string? Destinat
 
 /// <summary>Passes every call through and records the writes (put, move, commit, delete) in order.
 /// Reads are not recorded. Only what the write-order tests need; fault injection lives elsewhere.</summary>
-public sealed class RecordingStorageDriver(IStorageDriver inner) : IStorageDriver, ILocalFileAccess, IDirectoryVersionSource
+public sealed class RecordingStorageDriver(IStorageDriver inner) : IStorageDriver, ILocalFileAccess, IDirectoryVersionSource, IAtomicDirectoryCreator
 {
     private readonly ConcurrentQueue<StorageOperation> _operations = new();
 
@@ -44,6 +44,17 @@ public sealed class RecordingStorageDriver(IStorageDriver inner) : IStorageDrive
     {
         await inner.PutContentAsync(path, content, durability, cancellationToken).ConfigureAwait(false);
         _operations.Enqueue(new StorageOperation(Verb("put", durability), path));
+    }
+
+    /// <summary>Recorded as "create DIR" with the files in brackets, when the wrapped driver created it.</summary>
+    public async Task<bool> TryCreateDirectoryAsync(string path, IReadOnlyList<KeyValuePair<string, byte[]>> files, CancellationToken cancellationToken = default)
+    {
+        if (inner is not IAtomicDirectoryCreator creator || !await creator.TryCreateDirectoryAsync(path, files, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+        _operations.Enqueue(new StorageOperation("create", $"{path} [{string.Join(", ", files.Select(f => f.Key))}]"));
+        return true;
     }
 
     private static string Verb(string verb, Durability durability) => durability == Durability.Volatile ? verb + "~" : verb;

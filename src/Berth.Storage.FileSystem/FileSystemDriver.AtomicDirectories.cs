@@ -1,0 +1,153 @@
+using System.Runtime.InteropServices;
+
+namespace Berth.Storage.FileSystem;
+
+/// <summary>
+/// <see cref="IAtomicDirectoryCreator"/>: the directory is built under a hidden staging folder at the driver's root
+/// (same file system, outside Distribution's tree, hidden from listings), its files and folders are flushed in one
+/// parallel round, and one rename(2) puts it in place; then the new entry's folder is synced. rename(2) of a
+/// directory fails with ENOTEMPTY or EEXIST when the target holds something: the caller then writes the files one by
+/// one (an existing tag, or a concurrent PUT of the same new tag that won).
+/// </summary>
+public sealed partial class FileSystemDriver : IAtomicDirectoryCreator
+{
+    private const string StagingFolderName = TemporaryFilePrefix + "staging";
+
+    public Task<bool> TryCreateDirectoryAsync(string path, IReadOnlyList<KeyValuePair<string, byte[]>> files, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!OperatingSystem.IsLinux() || files.Count == 0)
+        {
+            return Task.FromResult(false);
+        }
+        var local = Local(path);
+        if (path == StoragePath.Root || Directory.Exists(local) && Directory.EnumerateFileSystemEntries(local).Any())
+        {
+            return Task.FromResult(false);
+        }
+        var targets = new List<(string Local, byte[] Content)>(files.Count);
+        foreach (var (relative, content) in files)
+        {
+            // Each file's full path must be a valid object path: no "..", no reserved names.
+            LocalObject(path + "/" + relative);
+            targets.Add((relative, content));
+        }
+
+        var parent = Path.GetDirectoryName(local)!;
+        if (Interlocked.Exchange(ref _stagingSwept, 1) == 0)
+        {
+            SweepStaging(DateTime.UtcNow - StaleStaging);
+        }
+        var staging = Path.Combine(_root, StagingFolderName, Guid.NewGuid().ToString("N"));
+        List<string>? created = null;
+        try
+        {
+            Directory.CreateDirectory(staging);
+            // The folders inside the new directory, the new directory itself and the files: all flushed at once.
+            var toSync = new List<string> { staging };
+            var handles = new List<Microsoft.Win32.SafeHandles.SafeFileHandle>(targets.Count);
+            try
+            {
+                foreach (var (relative, content) in targets)
+                {
+                    var file = Path.Combine(staging, relative);
+                    var dir = Path.GetDirectoryName(file)!;
+                    for (var d = dir; d.Length > staging.Length && !toSync.Contains(d); d = Path.GetDirectoryName(d)!)
+                    {
+                        toSync.Add(d);
+                    }
+                    Directory.CreateDirectory(dir);
+                    var handle = File.OpenHandle(file, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+                    handles.Add(handle);
+                    RandomAccess.Write(handle, content, 0);
+                }
+                // The parent the directory goes into may be new too (a repository's first tag): create it now and
+                // sync the folders above it in the same round.
+                EnsureDirectory(parent, ref created);
+                if (_sync)
+                {
+                    var work = new List<Action>(handles.Count + toSync.Count + (created?.Count ?? 0));
+                    work.AddRange(handles.Select(h => (Action)(() => Fsync(h))));
+                    work.AddRange(toSync.Select(d => (Action)(() => FsyncDirectory(d))));
+                    if (created is not null)
+                    {
+                        work.AddRange(created.Select(d => (Action)(() => SyncDirectory(d))));
+                    }
+                    Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = work.Count }, a => a());
+                }
+            }
+            finally
+            {
+                foreach (var handle in handles)
+                {
+                    handle.Dispose();
+                }
+            }
+
+            if (Native.rename(staging, local) != 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                Directory.Delete(staging, recursive: true);
+                if (errno is Native.ENOTEMPTY or Native.EEXIST or Native.EXDEV or Native.EISDIR or Native.ENOTDIR)
+                {
+                    return Task.FromResult(false);
+                }
+                throw new IOException($"rename of a new directory into '{path}' failed: errno {errno}");
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && Directory.Exists(staging))
+        {
+            TryDeleteDirectory(staging);
+            throw;
+        }
+        if (_sync)
+        {
+            // The new entry in its parent, and the moved directory's own ".." entry.
+            Parallel.Invoke(() => SyncDirectory(parent), () => FsyncDirectory(local));
+        }
+        return Task.FromResult(true);
+    }
+
+    /// <summary>A staging folder this old is a leftover of a crash (building one takes milliseconds).</summary>
+    internal static readonly TimeSpan StaleStaging = TimeSpan.FromHours(1);
+
+    private int _stagingSwept;
+
+    /// <summary>Removes staging folders last changed before <paramref name="before"/>: what a crash between building
+    /// a directory and renaming it left behind. Done once per driver, at its first atomic directory (never by a
+    /// read-only command such as doctor).</summary>
+    internal void SweepStaging(DateTime before)
+    {
+        var folder = Path.Combine(_root, StagingFolderName);
+        try
+        {
+            foreach (var entry in new DirectoryInfo(folder).EnumerateDirectories())
+            {
+                if (entry.LastWriteTimeUtc < before)
+                {
+                    TryDeleteDirectory(entry.FullName);
+                }
+            }
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static void TryDeleteDirectory(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
