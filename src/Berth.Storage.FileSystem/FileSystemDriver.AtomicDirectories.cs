@@ -88,7 +88,8 @@ public sealed partial class FileSystemDriver : IAtomicDirectoryCreator
             {
                 var errno = Marshal.GetLastPInvokeError();
                 Directory.Delete(staging, recursive: true);
-                if (errno is Native.ENOTEMPTY or Native.EEXIST or Native.EXDEV or Native.EISDIR or Native.ENOTDIR)
+                // ENOENT: a concurrent delete pruned the (empty) parent in between; the link-by-link path retries.
+                if (errno is Native.ENOTEMPTY or Native.EEXIST or Native.EXDEV or Native.EISDIR or Native.ENOTDIR or Native.ENOENT)
                 {
                     return Task.FromResult(false);
                 }
