@@ -25,12 +25,10 @@ public sealed partial class FileSystemDriver : IAtomicDirectoryCreator
         {
             return Task.FromResult(false);
         }
-        var targets = new List<(string Local, byte[] Content)>(files.Count);
-        foreach (var (relative, content) in files)
+        foreach (var (relative, _) in files)
         {
             // Each file's full path must be a valid object path: no "..", no reserved names.
             LocalObject(path + "/" + relative);
-            targets.Add((relative, content));
         }
 
         var parent = Path.GetDirectoryName(local)!;
@@ -45,10 +43,10 @@ public sealed partial class FileSystemDriver : IAtomicDirectoryCreator
             Directory.CreateDirectory(staging);
             // The folders inside the new directory, the new directory itself and the files: all flushed at once.
             var toSync = new List<string> { staging };
-            var handles = new List<Microsoft.Win32.SafeHandles.SafeFileHandle>(targets.Count);
+            var handles = new List<Microsoft.Win32.SafeHandles.SafeFileHandle>(files.Count);
             try
             {
-                foreach (var (relative, content) in targets)
+                foreach (var (relative, content) in files)
                 {
                     var file = Path.Combine(staging, relative);
                     var dir = Path.GetDirectoryName(file)!;
