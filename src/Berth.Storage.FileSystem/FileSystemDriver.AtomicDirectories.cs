@@ -5,7 +5,8 @@ namespace Berth.Storage.FileSystem;
 /// <summary>
 /// <see cref="IAtomicDirectoryCreator"/>: the directory is built under a hidden staging folder at the driver's root
 /// (same file system, outside Distribution's tree, hidden from listings), its files and folders are flushed in one
-/// parallel round, and one rename(2) puts it in place; then the new entry's folder is synced. rename(2) of a
+/// parallel round, the caller's beforePublish is awaited, and one rename(2) puts it in place; then the new entry's
+/// folder is synced. rename(2) of a
 /// directory fails with ENOTEMPTY or EEXIST when the target holds something: the caller then writes the files one by
 /// one (an existing tag, or a concurrent PUT of the same new tag that won).
 /// </summary>
@@ -13,17 +14,17 @@ public sealed partial class FileSystemDriver : IAtomicDirectoryCreator
 {
     private const string StagingFolderName = TemporaryFilePrefix + "staging";
 
-    public Task<bool> TryCreateDirectoryAsync(string path, IReadOnlyList<KeyValuePair<string, byte[]>> files, CancellationToken cancellationToken = default)
+    public async Task<bool> TryCreateDirectoryAsync(string path, IReadOnlyList<KeyValuePair<string, byte[]>> files, Func<Task>? beforePublish = null, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (!OperatingSystem.IsLinux() || files.Count == 0)
         {
-            return Task.FromResult(false);
+            return false;
         }
         var local = Local(path);
         if (path == StoragePath.Root || Directory.Exists(local) && Directory.EnumerateFileSystemEntries(local).Any())
         {
-            return Task.FromResult(false);
+            return false;
         }
         foreach (var (relative, _) in files)
         {
@@ -82,6 +83,10 @@ public sealed partial class FileSystemDriver : IAtomicDirectoryCreator
                 }
             }
 
+            if (beforePublish is not null)
+            {
+                await beforePublish().ConfigureAwait(false);
+            }
             if (Native.rename(staging, local) != 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
@@ -89,13 +94,14 @@ public sealed partial class FileSystemDriver : IAtomicDirectoryCreator
                 // ENOENT: a concurrent delete pruned the (empty) parent in between; the link-by-link path retries.
                 if (errno is Native.ENOTEMPTY or Native.EEXIST or Native.EXDEV or Native.EISDIR or Native.ENOTDIR or Native.ENOENT)
                 {
-                    return Task.FromResult(false);
+                    return false;
                 }
                 throw new IOException($"rename of a new directory into '{path}' failed: errno {errno}");
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException && Directory.Exists(staging))
+        catch when (Directory.Exists(staging))
         {
+            // A failed write, or beforePublish refused: nothing was published; leave nothing staged either.
             TryDeleteDirectory(staging);
             throw;
         }
@@ -104,7 +110,7 @@ public sealed partial class FileSystemDriver : IAtomicDirectoryCreator
             // The new entry in its parent, and the moved directory's own ".." entry.
             Parallel.Invoke(() => SyncDirectory(parent), () => FsyncDirectory(local));
         }
-        return Task.FromResult(true);
+        return true;
     }
 
     /// <summary>A staging folder this old is a leftover of a crash (building one takes milliseconds).</summary>

@@ -14,5 +14,9 @@ public interface IAtomicDirectoryCreator
     /// <paramref name="path"/> already exists with something in it, or when the driver cannot do this here (the
     /// caller then writes the files one by one).
     /// </summary>
-    Task<bool> TryCreateDirectoryAsync(string path, IReadOnlyList<KeyValuePair<string, byte[]>> files, CancellationToken cancellationToken = default);
+    /// <param name="beforePublish">Awaited once the directory is built and durable but not yet visible, right before
+    /// it is put in place: what must be durable before the directory appears (a tag's manifest) can be written
+    /// meanwhile. If it throws, nothing is published and the exception propagates. It may not be called at all
+    /// when the method returns false.</param>
+    Task<bool> TryCreateDirectoryAsync(string path, IReadOnlyList<KeyValuePair<string, byte[]>> files, Func<Task>? beforePublish = null, CancellationToken cancellationToken = default);
 }

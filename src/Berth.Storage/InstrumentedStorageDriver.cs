@@ -80,8 +80,9 @@ public sealed class InstrumentedStorageDriver : IStorageDriver, ILocalFileAccess
     /// <summary>Forwards to the wrapped driver; null when it has no directory versions. One local system call: not measured.</summary>
     public DirectoryVersion? GetDirectoryVersion(string path) => (_inner as IDirectoryVersionSource)?.GetDirectoryVersion(path);
 
-    /// <summary>Forwards to the wrapped driver (operation create_directory); false when it cannot create directories atomically.</summary>
-    public async Task<bool> TryCreateDirectoryAsync(string path, IReadOnlyList<KeyValuePair<string, byte[]>> files, CancellationToken cancellationToken = default)
+    /// <summary>Forwards to the wrapped driver (operation create_directory, whose time includes the wait for
+    /// <paramref name="beforePublish"/>); false when it cannot create directories atomically.</summary>
+    public async Task<bool> TryCreateDirectoryAsync(string path, IReadOnlyList<KeyValuePair<string, byte[]>> files, Func<Task>? beforePublish = null, CancellationToken cancellationToken = default)
     {
         if (_inner is not IAtomicDirectoryCreator creator)
         {
@@ -91,7 +92,7 @@ public sealed class InstrumentedStorageDriver : IStorageDriver, ILocalFileAccess
         var outcome = Outcomes.Error;
         try
         {
-            var created = await creator.TryCreateDirectoryAsync(path, files, cancellationToken).ConfigureAwait(false);
+            var created = await creator.TryCreateDirectoryAsync(path, files, beforePublish, cancellationToken).ConfigureAwait(false);
             outcome = Outcomes.Ok;
             return created;
         }

@@ -65,14 +65,14 @@ public sealed class IndexingStorageDriver(IStorageDriver inner, RepositoryIndex 
     }
 
     /// <summary>Forwards to the wrapped driver, with the same bookkeeping as a put; false when it cannot.</summary>
-    public async Task<bool> TryCreateDirectoryAsync(string path, IReadOnlyList<KeyValuePair<string, byte[]>> files, CancellationToken cancellationToken = default)
+    public async Task<bool> TryCreateDirectoryAsync(string path, IReadOnlyList<KeyValuePair<string, byte[]>> files, Func<Task>? beforePublish = null, CancellationToken cancellationToken = default)
     {
         if (inner is not IAtomicDirectoryCreator creator)
         {
             return false;
         }
         await BeforeWriteAsync(path, cancellationToken).ConfigureAwait(false);
-        return await creator.TryCreateDirectoryAsync(path, files, cancellationToken).ConfigureAwait(false);
+        return await creator.TryCreateDirectoryAsync(path, files, beforePublish, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IStorageWriter> CreateWriterAsync(string path, bool append, CancellationToken cancellationToken = default)

@@ -12,8 +12,8 @@ public sealed record ManifestPutResult(Digest Digest, Digest? Subject);
 
 /// <summary>
 /// Manifests, tags and referrers of a repository.
-/// A PUT writes, in this order: the manifest's blob data, its revision link, its referrer link (when it
-/// has a subject), the tag's current/link, and then the tag's index link (the tag's history). Every blob
+/// A PUT writes the manifest's blob data, its revision link and its referrer link (when it has a subject), and
+/// once those are durable, the tag's current/link and its index link (the tag's history). Every blob
 /// and child manifest it names must already be present. A crash at any step therefore leaves at worst an
 /// unreferenced blob, an untagged revision or a tag without its history entry, never a tag that points at
 /// missing content, and never a listed tag without current/link. The history link is durable too although
@@ -101,35 +101,75 @@ public sealed partial class ManifestService(IStorageDriver driver, BlobService b
             [digest, .. manifest.RequiredBlobs.Select(b => b.Digest), .. manifest.Manifests.Select(m => m.Digest)], cancellationToken).ConfigureAwait(false);
         await VerifyReferencesAsync(repository, manifest, cancellationToken).ConfigureAwait(false);
 
-        // The manifest's data, its revision link and its referrer link are written at once: none of them makes
-        // anything reachable by tag, and each is durable before the tag links below are written. A crash
-        // in between can leave a revision link without data, which reads as "manifest unknown" (404) and
-        // which doctor reports; it can never leave a tag pointing at missing content.
-        var writes = new List<Task>(3) { PutManifestDataAsync(digest, content, cancellationToken) };
+        // The manifest's data, its revision link and its referrer link are written at once, each on its own thread
+        // (a filesystem write blocks its thread in fsync): none of them makes anything reachable by tag. A crash in
+        // between can leave a revision link without data, which reads as "manifest unknown" (404) and which doctor
+        // reports; it can never leave a tag pointing at missing content.
         admission.ThrowIfExpired();
-        writes.Add(LinkFile.WriteAsync(driver, StoragePaths.RevisionLink(repository, digest), digest, cancellationToken));
+        var writes = new List<Task>(3)
+        {
+            Task.Run(() => PutManifestDataAsync(digest, content, cancellationToken), CancellationToken.None),
+            Task.Run(() => LinkFile.WriteAsync(driver, StoragePaths.RevisionLink(repository, digest), digest, cancellationToken), CancellationToken.None),
+        };
         if (manifest.Subject is { } subject)
         {
-            writes.Add(LinkFile.WriteAsync(driver, StoragePaths.ReferrerLink(repository, subject.Digest, digest), digest, cancellationToken));
+            writes.Add(Task.Run(() => LinkFile.WriteAsync(driver, StoragePaths.ReferrerLink(repository, subject.Digest, digest), digest, cancellationToken), CancellationToken.None));
         }
-        await Task.WhenAll(writes).ConfigureAwait(false);
+        var contentWritten = Task.WhenAll(writes);
         if (reference.Tag is { } tag)
         {
-            admission.ThrowIfExpired();
-            if (driver is IAtomicDirectoryCreator creator && await CreateTagAsync(creator, repository, tag, digest, cancellationToken).ConfigureAwait(false))
+            // Meanwhile a new tag's folder is built and flushed; it is put in place once the content is durable.
+            if (driver is IAtomicDirectoryCreator creator)
             {
-                return new ManifestPutResult(digest, manifest.Subject?.Digest);
+                bool created;
+                try
+                {
+                    created = await CreateTagAsync(creator, repository, tag, digest, async () =>
+                    {
+                        await contentWritten.ConfigureAwait(false);
+                        admission.ThrowIfExpired();
+                    }, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    // The tag failed on its own: let the content writes finish (their own failure is secondary).
+                    await contentWritten.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    throw;
+                }
+                if (created)
+                {
+                    return new ManifestPutResult(digest, manifest.Subject?.Digest);
+                }
             }
-            await LinkFile.WriteAsync(driver, StoragePaths.TagCurrentLink(repository, tag), digest, cancellationToken).ConfigureAwait(false);
-            await LinkFile.WriteAsync(driver, StoragePaths.TagIndexLink(repository, tag, digest), digest, cancellationToken).ConfigureAwait(false);
+            await contentWritten.ConfigureAwait(false);
+            admission.ThrowIfExpired();
+            var currentLink = StoragePaths.TagCurrentLink(repository, tag);
+            var indexLink = StoragePaths.TagIndexLink(repository, tag, digest);
+            if (await ExistsAsync(currentLink, cancellationToken).ConfigureAwait(false))
+            {
+                // A tag moved: its current link and its new history link at once. Either can be durable without the
+                // other after a crash, and both point at durable content: neither state is a broken tag (doctor asks
+                // for no history link of the current manifest).
+                await Task.WhenAll(
+                    Task.Run(() => LinkFile.WriteAsync(driver, currentLink, digest, cancellationToken), CancellationToken.None),
+                    LinkFile.WriteAsync(driver, indexLink, digest, cancellationToken)).ConfigureAwait(false);
+            }
+            else
+            {
+                // A new tag written link by link: current first, so that the tag never shows in a listing without it.
+                await LinkFile.WriteAsync(driver, currentLink, digest, cancellationToken).ConfigureAwait(false);
+                await LinkFile.WriteAsync(driver, indexLink, digest, cancellationToken).ConfigureAwait(false);
+            }
+            return new ManifestPutResult(digest, manifest.Subject?.Digest);
         }
+        await contentWritten.ConfigureAwait(false);
         return new ManifestPutResult(digest, manifest.Subject?.Digest);
     }
 
     /// <summary>A new tag appears with its current link and its history link at once (one flush round and one
     /// rename on the filesystem driver, instead of the two links one after the other); false when the tag exists
-    /// already, or the driver cannot do it, and the links are then written one by one, current first.</summary>
-    private static Task<bool> CreateTagAsync(IAtomicDirectoryCreator creator, string repository, string tag, Digest digest, CancellationToken cancellationToken)
+    /// already, or the driver cannot do it, and the links are then written by the caller.</summary>
+    private static Task<bool> CreateTagAsync(IAtomicDirectoryCreator creator, string repository, string tag, Digest digest, Func<Task> beforePublish, CancellationToken cancellationToken)
     {
         var tagDirectory = StoragePaths.TagDirectory(repository, tag);
         var link = LinkFile.Encode(digest);
@@ -137,7 +177,7 @@ public sealed partial class ManifestService(IStorageDriver driver, BlobService b
         [
             new("current/link", link),
             new(StoragePaths.TagIndexLink(repository, tag, digest)[(tagDirectory.Length + 1)..], link),
-        ], cancellationToken);
+        ], beforePublish, cancellationToken);
     }
 
     private async Task PutManifestDataAsync(Digest digest, byte[] content, CancellationToken cancellationToken)
@@ -273,6 +313,19 @@ public sealed partial class ManifestService(IStorageDriver driver, BlobService b
         LogBrokenManifest(logger, repository, reference, failureClass, path);
         return new RegistryException(RegistryErrorCode.ManifestUnknown, "manifest unknown: the stored image is broken",
             new { repository, reference, @class = failureClass, explanation, path });
+    }
+
+    private async Task<bool> ExistsAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await driver.StatAsync(path, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (PathNotFoundException)
+        {
+            return false;
+        }
     }
 
     private async Task TryDeleteAsync(string path, CancellationToken cancellationToken)

@@ -47,9 +47,9 @@ public sealed class RecordingStorageDriver(IStorageDriver inner) : IStorageDrive
     }
 
     /// <summary>Recorded as "create DIR" with the files in brackets, when the wrapped driver created it.</summary>
-    public async Task<bool> TryCreateDirectoryAsync(string path, IReadOnlyList<KeyValuePair<string, byte[]>> files, CancellationToken cancellationToken = default)
+    public async Task<bool> TryCreateDirectoryAsync(string path, IReadOnlyList<KeyValuePair<string, byte[]>> files, Func<Task>? beforePublish = null, CancellationToken cancellationToken = default)
     {
-        if (inner is not IAtomicDirectoryCreator creator || !await creator.TryCreateDirectoryAsync(path, files, cancellationToken).ConfigureAwait(false))
+        if (inner is not IAtomicDirectoryCreator creator || !await creator.TryCreateDirectoryAsync(path, files, beforePublish, cancellationToken).ConfigureAwait(false))
         {
             return false;
         }

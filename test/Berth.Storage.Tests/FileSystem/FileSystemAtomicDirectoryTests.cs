@@ -75,6 +75,45 @@ public sealed class FileSystemAtomicDirectoryTests : IDisposable
         Assert.Equal([$"{Tag}/index/sha256/{winner}"], await _driver.ListAsync(Tag + "/index/sha256"));
     }
 
+    [Fact]
+    public async Task BeforePublish_RunsWhenTheFilesAreWrittenButTheDirectoryIsNotYetVisible()
+    {
+        var staging = Path.Combine(_root, FileSystemDriver.TemporaryFilePrefix + "staging");
+        var calls = 0;
+        Assert.True(await _driver.TryCreateDirectoryAsync(Tag, [File("current/link", "sha256:ee")], async () =>
+        {
+            await Task.Yield();
+            calls++;
+            Assert.False(Directory.Exists(_root + Tag));
+            var staged = Assert.Single(Directory.GetDirectories(staging));
+            Assert.Equal("sha256:ee", System.IO.File.ReadAllText(Path.Combine(staged, "current", "link")));
+        }));
+
+        Assert.Equal(1, calls);
+        Assert.Equal("sha256:ee", Encoding.ASCII.GetString(await _driver.GetContentAsync(Tag + "/current/link")));
+    }
+
+    [Fact]
+    public async Task BeforePublish_Throwing_PublishesNothing_AndLeavesNothingStaged()
+    {
+        var refused = new InvalidOperationException("content write failed");
+
+        var thrown = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            _driver.TryCreateDirectoryAsync(Tag, [File("current/link", "sha256:ff"), File("index/sha256/ff/link", "sha256:ff")], () => Task.FromException(refused)));
+
+        Assert.Same(refused, thrown);
+        Assert.False(Directory.Exists(_root + Tag));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_root, FileSystemDriver.TemporaryFilePrefix + "staging")));
+    }
+
+    [Fact]
+    public async Task BeforePublish_IsNotAwaited_WhenTheDirectoryExists()
+    {
+        await _driver.PutContentAsync(Tag + "/current/link", "sha256:old"u8.ToArray());
+
+        Assert.False(await _driver.TryCreateDirectoryAsync(Tag, [File("current/link", "sha256:new")], () => throw new InvalidOperationException("must not be called")));
+    }
+
     [Theory]
     [InlineData("../escape")]
     [InlineData("current/.berth-tmp-x")]
