@@ -132,7 +132,8 @@ public sealed partial class ManifestService(IStorageDriver driver, BlobService b
                 }
                 catch
                 {
-                    // The tag failed on its own: let the content writes finish (their own failure is secondary).
+                    // The tag's folder failed, or the content did (through beforePublish): nothing is tagged. Let the
+                    // content writes finish before answering; the exception thrown here is the one reported.
                     await contentWritten.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                     throw;
                 }
