@@ -18,6 +18,8 @@ import threading
 import time
 import urllib.parse
 
+if len(sys.argv) < 5:
+    sys.exit(__doc__)
 url, repo, prefix, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 threads = int(sys.argv[5]) if len(sys.argv) > 5 else 8
 target = urllib.parse.urlparse(url)
