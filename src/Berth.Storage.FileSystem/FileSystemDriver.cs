@@ -876,8 +876,17 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         public const int O_DIRECTORY = 0x10000;
         public const int O_CLOEXEC = 0x80000;
 
+        public const int O_CREAT = 0x40;
+        public const int O_APPEND = 0x400;
+
         [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
         public static partial int open(string path, int flags);
+
+        [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+        public static partial int openWithMode(string path, int flags, int mode);
+
+        [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+        public static unsafe partial nint write(int fd, byte* buffer, nint count);
 
         [LibraryImport("libc", EntryPoint = "openat", SetLastError = true)]
         public static unsafe partial int openat(int dirfd, byte* path, int flags);
@@ -885,7 +894,9 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         [LibraryImport("libc", EntryPoint = "statx", SetLastError = true)]
         public static unsafe partial int statx(int dirfd, byte* path, int flags, uint mask, Statx* buffer);
 
+        public const int EPERM = 1;
         public const int ENOENT = 2;
+        public const int EACCES = 13;
         public const int EINTR = 4;
         public const int ENOTDIR = 20;
         public const int EISDIR = 21;

@@ -14,7 +14,7 @@ namespace Berth.Storage;
 /// <para>Walk is measured once, from its start to the end of the enumeration (consumer time included); a
 /// writer's write, commit and cancel are measured one by one.</para>
 /// </summary>
-public sealed class InstrumentedStorageDriver : IStorageDriver, ILocalFileAccess, IRedirectUrlProvider, IDirectoryVersionSource, IAtomicDirectoryCreator
+public sealed class InstrumentedStorageDriver : IStorageDriver, ILocalFileAccess, IRedirectUrlProvider, IDirectoryVersionSource, IAtomicDirectoryCreator, IObjectAppender
 {
     public const string MeterName = "Berth.Storage";
     /// <summary>Exported to Prometheus as berth_storage_operation_duration_seconds (meter name + instrument name).</summary>
@@ -59,6 +59,7 @@ public sealed class InstrumentedStorageDriver : IStorageDriver, ILocalFileAccess
         public const string WriterCommit = "writer_commit";
         public const string WriterCancel = "writer_cancel";
         public const string CreateDirectory = "create_directory";
+        public const string Append = "append";
     }
 
     /// <summary>Values of the <c>outcome</c> tag.</summary>
@@ -99,6 +100,28 @@ public sealed class InstrumentedStorageDriver : IStorageDriver, ILocalFileAccess
         finally
         {
             Record(Operations.CreateDirectory, outcome, started);
+        }
+    }
+
+    /// <summary>Forwards to the wrapped driver (operation append); false when it cannot append.</summary>
+    public async Task<bool> TryAppendAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        if (_inner is not IObjectAppender appender)
+        {
+            return false;
+        }
+        StoragePath.ValidateObjectPath(path);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var outcome = Outcomes.Error;
+        try
+        {
+            var appended = await appender.TryAppendAsync(path, content, cancellationToken).ConfigureAwait(false);
+            outcome = Outcomes.Ok;
+            return appended;
+        }
+        finally
+        {
+            Record(Operations.Append, outcome, started);
         }
     }
 

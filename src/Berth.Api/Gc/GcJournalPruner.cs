@@ -7,8 +7,8 @@ namespace Berth.Api.Gc;
 
 /// <summary>
 /// Every <see cref="Interval"/> (first run a minute after start), deletes GC journal hours that no collection can
-/// need any more (<see cref="GcJournal.PruneExpiredAsync"/>): without it, every upload and manifest PUT left one
-/// small object behind until somebody ran <c>berth gc</c>. Several instances may prune at once: deleting an hour
+/// need any more (<see cref="GcJournal.PruneExpiredAsync"/>): without it, the journal of every upload, mount and
+/// manifest PUT (a line in a file per hour, or an object each on object stores) stayed until somebody ran <c>berth gc</c>. Several instances may prune at once: deleting an hour
 /// that another instance deleted is not an error. A failed run is logged and retried at the next interval.
 /// </summary>
 internal sealed partial class GcJournalPruner(IStorageDriver driver, TimeProvider time, ILogger<GcJournalPruner> logger) : BackgroundService

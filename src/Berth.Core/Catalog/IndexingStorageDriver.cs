@@ -12,7 +12,7 @@ namespace Berth.Core.Catalog;
 /// services stay as they are. Reads, stats, lists and deletes pass straight through.
 /// </summary>
 public sealed class IndexingStorageDriver(IStorageDriver inner, RepositoryIndex index)
-    : IStorageDriver, ILocalFileAccess, IRedirectUrlProvider, IDirectoryVersionSource, IAtomicDirectoryCreator
+    : IStorageDriver, ILocalFileAccess, IRedirectUrlProvider, IDirectoryVersionSource, IAtomicDirectoryCreator, IObjectAppender
 {
     public IStorageDriver Inner => inner;
 
@@ -73,6 +73,17 @@ public sealed class IndexingStorageDriver(IStorageDriver inner, RepositoryIndex 
         }
         await BeforeWriteAsync(path, cancellationToken).ConfigureAwait(false);
         return await creator.TryCreateDirectoryAsync(path, files, beforePublish, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Forwards to the wrapped driver, with the same bookkeeping as a put; false when it cannot.</summary>
+    public async Task<bool> TryAppendAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        if (inner is not IObjectAppender appender)
+        {
+            return false;
+        }
+        await BeforeWriteAsync(path, cancellationToken).ConfigureAwait(false);
+        return await appender.TryAppendAsync(path, content, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IStorageWriter> CreateWriterAsync(string path, bool append, CancellationToken cancellationToken = default)

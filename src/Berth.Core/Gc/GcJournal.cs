@@ -18,9 +18,12 @@ public sealed record GcJournalEntry(string Repository, string Kind, IReadOnlyLis
 public sealed record GcJournalRead(IReadOnlyList<GcJournalEntry> Entries, IReadOnlyList<string> Unreadable, IReadOnlyList<string> Foreign);
 
 /// <summary>
-/// The journal of <see cref="GcProtocol"/>: one small object per write, under an hour bucket
-/// (<c>berth/gc/journal/2026120413/20261204T131502.1234567Z-&lt;random&gt;</c>), so that a collector lists
-/// only the hours its window covers and prunes whole hours with one delete each.
+/// The journal of <see cref="GcProtocol"/>, under hour buckets, so that a collector lists only the hours its window
+/// covers and prunes whole hours with one delete each. On a driver that appends (<see cref="IObjectAppender"/>, the
+/// filesystem) each process appends one JSON line per write, with its time, to a file of its own
+/// (<c>berth/gc/journal/2026120413/log-&lt;random&gt;</c>); elsewhere (object stores) each write is one small object
+/// named by its time (<c>berth/gc/journal/2026120413/20261204T131502.1234567Z-&lt;random&gt;</c>). A collector reads
+/// both forms.
 /// </summary>
 public static class GcJournal
 {
@@ -54,8 +57,38 @@ public static class GcJournal
     /// which a put gives at once; a machine crash that loses it also ends that collector's run (on a shared
     /// filesystem or object store the entry is on the server when the put returns), and the links the entry
     /// protected are durable themselves, so the next run's mark finds them.</summary>
-    public static Task AppendAsync(IStorageDriver driver, DateTimeOffset now, GcJournalEntry entry, CancellationToken cancellationToken = default) =>
-        driver.PutContentAsync(StoragePaths.GcJournalEntry(Bucket(now), NewId(now)), Encode(entry), Durability.Volatile, cancellationToken);
+    public static async Task AppendAsync(IStorageDriver driver, DateTimeOffset now, GcJournalEntry entry, CancellationToken cancellationToken = default)
+    {
+        if (driver is IObjectAppender appender
+            && await appender.TryAppendAsync(StoragePaths.GcJournalEntry(Bucket(now), LogName), EncodeLine(now, entry), cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+        await driver.PutContentAsync(StoragePaths.GcJournalEntry(Bucket(now), NewId(now)), Encode(entry), Durability.Volatile, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Names of this process's journal files start with this.</summary>
+    public const string LogPrefix = "log-";
+
+    /// <summary>This process's journal file in every hour: its own, so that appends of different processes (or
+    /// instances sharing a filesystem) never go to one file.</summary>
+    private static readonly string LogName = LogPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+
+    /// <summary>One line of a journal file: the entry's JSON object with its time first, and a newline that marks the
+    /// line complete (a reader skips a last line without one: an append in progress).</summary>
+    public static byte[] EncodeLine(DateTimeOffset time, GcJournalEntry entry)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("time", time.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture));
+            WriteFields(w, entry);
+            w.WriteEndObject();
+        }
+        buffer.WriteByte((byte)'\n');
+        return buffer.ToArray();
+    }
 
     public static byte[] Encode(GcJournalEntry entry)
     {
@@ -63,22 +96,42 @@ public static class GcJournal
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            w.WriteString("repository", entry.Repository);
-            w.WriteString("kind", entry.Kind);
-            w.WriteStartArray("digests");
-            foreach (var d in entry.Digests)
-            {
-                w.WriteStringValue(d.ToString());
-            }
-            w.WriteEndArray();
+            WriteFields(w, entry);
             w.WriteEndObject();
         }
         return buffer.ToArray();
     }
 
-    /// <summary>Parses an entry; null when it is not one.</summary>
-    public static GcJournalEntry? Decode(ReadOnlySpan<byte> content)
+    private static void WriteFields(Utf8JsonWriter w, GcJournalEntry entry)
     {
+        w.WriteString("repository", entry.Repository);
+        w.WriteString("kind", entry.Kind);
+        w.WriteStartArray("digests");
+        foreach (var d in entry.Digests)
+        {
+            w.WriteStringValue(d.ToString());
+        }
+        w.WriteEndArray();
+    }
+
+    /// <summary>Parses an entry; null when it is not one.</summary>
+    public static GcJournalEntry? Decode(ReadOnlySpan<byte> content) => Decode(content, out _);
+
+    /// <summary>Parses a line of a journal file; null when it is not an entry with a time.</summary>
+    public static GcJournalEntry? DecodeLine(ReadOnlySpan<byte> line, out DateTimeOffset time)
+    {
+        var entry = Decode(line, out var stamp);
+        time = default;
+        return entry is not null && stamp is not null
+            && DateTimeOffset.TryParseExact(stamp, TimeFormat, CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time)
+            ? entry
+            : null;
+    }
+
+    private static GcJournalEntry? Decode(ReadOnlySpan<byte> content, out string? time)
+    {
+        time = null;
         try
         {
             var reader = new Utf8JsonReader(content);
@@ -100,6 +153,7 @@ public static class GcJournal
                 list.Add(digest);
             }
             var kind = root.TryGetProperty("kind", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString()! : "";
+            time = root.TryGetProperty("time", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
             return new GcJournalEntry(repository.GetString()!, kind, list);
         }
         catch (JsonException)
@@ -129,38 +183,66 @@ public static class GcJournal
             }
             foreach (var entryPath in await ListOrEmptyAsync(driver, bucketPath, cancellationToken).ConfigureAwait(false))
             {
-                if (!TryParseIdTime(StoragePath.FileName(entryPath), out var time))
-                {
-                    foreign.Add(entryPath);
-                }
-                else if (time >= since)
+                var name = StoragePath.FileName(entryPath);
+                if (name.StartsWith(LogPrefix, StringComparison.Ordinal) || TryParseIdTime(name, out var time) && time >= since)
                 {
                     paths.Add(entryPath);
                 }
+                else if (!TryParseIdTime(name, out _))
+                {
+                    foreign.Add(entryPath);
+                }
             }
         }
-        var entries = new GcJournalEntry?[paths.Count];
+        var entries = new List<GcJournalEntry>();
         var unreadable = new List<string>();
-        await Parallel.ForEachAsync(Enumerable.Range(0, paths.Count), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (i, ct) =>
+        await Parallel.ForEachAsync(paths, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (path, ct) =>
         {
+            byte[] content;
             try
             {
-                var content = await driver.GetContentAsync(paths[i], ct).ConfigureAwait(false);
-                entries[i] = Decode(content);
-                if (entries[i] is null)
-                {
-                    lock (unreadable)
-                    {
-                        unreadable.Add(paths[i]);
-                    }
-                }
+                content = await driver.GetContentAsync(path, ct).ConfigureAwait(false);
             }
             catch (PathNotFoundException)
             {
-                // Pruned by an earlier collector between list and read: older than any window.
+                return; // Pruned by an earlier collector between list and read: older than any window.
+            }
+            var (read, bad) = StoragePath.FileName(path).StartsWith(LogPrefix, StringComparison.Ordinal)
+                ? ReadLog(path, content, since)
+                : Decode(content) is { } entry ? ([entry], []) : ([], [path]);
+            lock (entries)
+            {
+                entries.AddRange(read);
+                unreadable.AddRange(bad);
             }
         }).ConfigureAwait(false);
-        return new GcJournalRead([.. entries.OfType<GcJournalEntry>()], unreadable, foreign);
+        return new GcJournalRead(entries, unreadable, foreign);
+    }
+
+    /// <summary>The entries of a journal file stamped at or after <paramref name="since"/>. A last line without its
+    /// newline is an append in progress and is left out: its writer checks the tombstones only once the append is
+    /// done, which is after this read (<see cref="GcProtocol"/>). A complete line that does not parse is unreadable
+    /// (reported as "path#line").</summary>
+    internal static (List<GcJournalEntry> Entries, List<string> Unreadable) ReadLog(string path, ReadOnlySpan<byte> content, DateTimeOffset since)
+    {
+        var entries = new List<GcJournalEntry>();
+        var unreadable = new List<string>();
+        var number = 0;
+        while (content.IndexOf((byte)'\n') is var end and >= 0)
+        {
+            number++;
+            var line = content[..end];
+            content = content[(end + 1)..];
+            if (DecodeLine(line, out var time) is not { } entry)
+            {
+                unreadable.Add($"{path}#{number}");
+            }
+            else if (time >= since)
+            {
+                entries.Add(entry);
+            }
+        }
+        return (entries, unreadable);
     }
 
     /// <summary>The registry's side of journal housekeeping, so that storage no collector runs on does not collect

@@ -19,8 +19,9 @@ namespace Berth.Core.Gc;
 /// T0 − <see cref="GcTimings.JournalWindow"/>, keeps every candidate an entry names (and everything that kept
 /// manifest references, transitively), deletes the kept ones' tombstones, and for each remaining
 /// candidate deletes its links, its data and last its tombstone.</item>
-/// <item>Manifest PUT: writes a journal entry <c>berth/gc/journal/&lt;hour&gt;/&lt;time-sortable id&gt;</c>
-/// naming the manifest's own digest, its config, layers and child manifests, BEFORE it checks
+/// <item>Manifest PUT: writes a journal entry (<see cref="GcJournal"/>: an object
+/// <c>berth/gc/journal/&lt;hour&gt;/&lt;time-sortable id&gt;</c>, or on a filesystem a line with its time appended
+/// to the process's file <c>berth/gc/journal/&lt;hour&gt;/log-&lt;random&gt;</c>) naming the manifest's own digest, its config, layers and child manifests, BEFORE it checks
 /// anything; then lists the tombstones (one list of the algorithm's tombstone directory, which is
 /// usually missing); refuses with MANIFEST_BLOB_UNKNOWN if any named digest is tombstoned; only then
 /// checks that the references exist and writes; and refuses itself (429) if more than
@@ -36,7 +37,9 @@ namespace Berth.Core.Gc;
 /// it. C removes a tombstone of a deleted digest only after deleting X's links and data, so X was gone
 /// before t_l, and the PUT's existence checks, which come after t_l, find X only if someone uploaded
 /// it again since; C is done with X and does not delete that copy.</item>
-/// <item>Otherwise t_l &lt; t_w, hence t_j &lt; t_l &lt; t_w &lt; t_r: the entry existed when C read the journal.
+/// <item>Otherwise t_l &lt; t_w, hence t_j &lt; t_l &lt; t_w &lt; t_r: the entry existed when C read the journal
+/// (t_j is when the write or append of the entry returned; a line C finds without its newline belongs to an
+/// append that had not returned when C read it, so to a PUT whose t_l is after t_r, case 1).
 /// C skips it only if its id time is before T0 − JournalWindow. But the accepted PUT finished its
 /// last write within MaxWriteDuration of t_j, so before T0 − JournalWindow + MaxWriteDuration, which
 /// is before T0 as long as the clocks of the two machines differ by less than

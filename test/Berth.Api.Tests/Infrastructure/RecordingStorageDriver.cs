@@ -12,7 +12,7 @@ public sealed record StorageOperation(string Kind, string Path, string? Destinat
 
 /// <summary>Passes every call through and records the writes (put, move, commit, delete) in order.
 /// Reads are not recorded. Only what the write-order tests need; fault injection lives elsewhere.</summary>
-public sealed class RecordingStorageDriver(IStorageDriver inner) : IStorageDriver, ILocalFileAccess, IDirectoryVersionSource, IAtomicDirectoryCreator
+public sealed class RecordingStorageDriver(IStorageDriver inner) : IStorageDriver, ILocalFileAccess, IDirectoryVersionSource, IAtomicDirectoryCreator, IObjectAppender
 {
     private readonly ConcurrentQueue<StorageOperation> _operations = new();
 
@@ -54,6 +54,17 @@ public sealed class RecordingStorageDriver(IStorageDriver inner) : IStorageDrive
             return false;
         }
         _operations.Enqueue(new StorageOperation("create", $"{path} [{string.Join(", ", files.Select(f => f.Key))}]"));
+        return true;
+    }
+
+    /// <summary>Recorded as "append~" (appends are volatile), when the wrapped driver appended.</summary>
+    public async Task<bool> TryAppendAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        if (inner is not IObjectAppender appender || !await appender.TryAppendAsync(path, content, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+        _operations.Enqueue(new StorageOperation("append~", path));
         return true;
     }
 
