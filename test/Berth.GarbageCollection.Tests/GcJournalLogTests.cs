@@ -54,14 +54,24 @@ public sealed class GcJournalLogTests : IDisposable
     }
 
     [Fact]
-    public async Task LinesOlderThanTheWindow_AreLeftOut()
+    public async Task LinesOlderThanTheWindow_AreLeftOut_AndFilesOfOlderSlotsAreNotRead()
     {
         await GcJournal.AppendAsync(_driver, _now, new GcJournalEntry("old", GcJournalEntry.UploadKind, [A]));
+        await GcJournal.AppendAsync(_driver, _now.AddMinutes(1), new GcJournalEntry("same-slot", GcJournalEntry.UploadKind, [A]));
         await GcJournal.AppendAsync(_driver, _now.AddMinutes(10), new GcJournalEntry("new", GcJournalEntry.UploadKind, [B]));
+        var files = await BucketAsync(_now);
+        Assert.Equal(2, files.Count); // 13:15-13:20 and 13:25-13:30
+        Assert.Contains(files, f => f.EndsWith("-25", StringComparison.Ordinal));
 
-        var read = await GcJournal.ReadSinceAsync(_driver, _now.AddMinutes(5), concurrency: 4);
+        var read = await GcJournal.ReadSinceAsync(_driver, _now.AddMinutes(1), concurrency: 4);
+        Assert.Equal(["new", "same-slot"], read.Entries.Select(e => e.Repository).Order(StringComparer.Ordinal));
 
-        Assert.Equal(["new"], read.Entries.Select(e => e.Repository));
+        // A window that starts after the 13:15 slot ends: that file is not even read (garbage in it is not seen).
+        var early = Assert.Single(files, f => f.EndsWith("-15", StringComparison.Ordinal));
+        Assert.True(await _driver.TryAppendAsync(early, "garbage\n"u8.ToArray()));
+        var later = await GcJournal.ReadSinceAsync(_driver, _now.AddMinutes(6), concurrency: 4);
+        Assert.Equal(["new"], later.Entries.Select(e => e.Repository));
+        Assert.Empty(later.Unreadable);
     }
 
     [Fact]

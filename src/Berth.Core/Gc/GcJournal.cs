@@ -20,8 +20,8 @@ public sealed record GcJournalRead(IReadOnlyList<GcJournalEntry> Entries, IReadO
 /// <summary>
 /// The journal of <see cref="GcProtocol"/>, under hour buckets, so that a collector lists only the hours its window
 /// covers and prunes whole hours with one delete each. On a driver that appends (<see cref="IObjectAppender"/>, the
-/// filesystem) each process appends one JSON line per write, with its time, to a file of its own
-/// (<c>berth/gc/journal/2026120413/log-&lt;random&gt;</c>); elsewhere (object stores) each write is one small object
+/// filesystem) each process appends one JSON line per write, with its time, to a file of its own per five minutes
+/// (<c>berth/gc/journal/2026120413/log-&lt;random&gt;-15</c>); elsewhere (object stores) each write is one small object
 /// named by its time (<c>berth/gc/journal/2026120413/20261204T131502.1234567Z-&lt;random&gt;</c>). A collector reads
 /// both forms.
 /// </summary>
@@ -60,7 +60,7 @@ public static class GcJournal
     public static async Task AppendAsync(IStorageDriver driver, DateTimeOffset now, GcJournalEntry entry, CancellationToken cancellationToken = default)
     {
         if (driver is IObjectAppender appender
-            && await appender.TryAppendAsync(StoragePaths.GcJournalEntry(Bucket(now), LogName), EncodeLine(now, entry), cancellationToken).ConfigureAwait(false))
+            && await appender.TryAppendAsync(StoragePaths.GcJournalEntry(Bucket(now), LogFile(now)), EncodeLine(now, entry), cancellationToken).ConfigureAwait(false))
         {
             return;
         }
@@ -70,9 +70,28 @@ public static class GcJournal
     /// <summary>Names of this process's journal files start with this.</summary>
     public const string LogPrefix = "log-";
 
-    /// <summary>This process's journal file in every hour: its own, so that appends of different processes (or
-    /// instances sharing a filesystem) never go to one file.</summary>
+    /// <summary>This process's journal files: its own, so that appends of different processes (or instances sharing a
+    /// filesystem) never go to one file.</summary>
     private static readonly string LogName = LogPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+
+    /// <summary>Minutes of the hour one journal file covers: a collector reads only the files its window reaches.</summary>
+    private const int LogSlotMinutes = 5;
+
+    /// <summary>The file an entry stamped <paramref name="time"/> goes to: <c>log-&lt;random&gt;-&lt;minute the slot
+    /// starts&gt;</c> in the hour's bucket.</summary>
+    public static string LogFile(DateTimeOffset time) =>
+        $"{LogName}-{time.UtcDateTime.Minute / LogSlotMinutes * LogSlotMinutes:00}";
+
+    /// <summary>Whether every line of the journal file <paramref name="name"/> of the hour starting at
+    /// <paramref name="hour"/> is older than <paramref name="since"/>; false when the name carries no slot.</summary>
+    private static bool LogEndsBefore(string name, DateTimeOffset hour, DateTimeOffset since)
+    {
+        var dash = name.LastIndexOf('-');
+        return dash > LogPrefix.Length
+            && int.TryParse(name.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var minute)
+            && minute is >= 0 and < 60
+            && hour.AddMinutes(minute + LogSlotMinutes) <= since;
+    }
 
     /// <summary>One line of a journal file: the entry's JSON object with its time first, and a newline that marks the
     /// line complete (a reader skips a last line without one: an append in progress).</summary>
@@ -172,7 +191,7 @@ public static class GcJournal
         foreach (var bucketPath in await ListOrEmptyAsync(driver, StoragePaths.GcJournalRoot, cancellationToken).ConfigureAwait(false))
         {
             var bucket = StoragePath.FileName(bucketPath);
-            if (!TryParseBucket(bucket, out _))
+            if (!TryParseBucket(bucket, out var hour))
             {
                 foreign.Add(bucketPath);
                 continue;
@@ -184,13 +203,20 @@ public static class GcJournal
             foreach (var entryPath in await ListOrEmptyAsync(driver, bucketPath, cancellationToken).ConfigureAwait(false))
             {
                 var name = StoragePath.FileName(entryPath);
-                if (name.StartsWith(LogPrefix, StringComparison.Ordinal) || TryParseIdTime(name, out var time) && time >= since)
+                if (name.StartsWith(LogPrefix, StringComparison.Ordinal))
                 {
-                    paths.Add(entryPath);
+                    if (!LogEndsBefore(name, hour, since))
+                    {
+                        paths.Add(entryPath);
+                    }
                 }
-                else if (!TryParseIdTime(name, out _))
+                else if (!TryParseIdTime(name, out var time))
                 {
                     foreign.Add(entryPath);
+                }
+                else if (time >= since)
+                {
+                    paths.Add(entryPath);
                 }
             }
         }
