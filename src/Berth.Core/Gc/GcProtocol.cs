@@ -24,8 +24,9 @@ namespace Berth.Core.Gc;
 /// to the process's file <c>berth/gc/journal/&lt;hour&gt;/log-&lt;random&gt;-&lt;minute&gt;</c>) naming the
 /// manifest's own digest, its config, layers and child manifests, BEFORE it checks anything; then lists the
 /// tombstones (one list of the algorithm's tombstone directory, which is usually missing); refuses with
-/// MANIFEST_BLOB_UNKNOWN if any named digest is tombstoned; only then checks that the references exist and writes; and refuses itself (429) if more than
-/// <see cref="GcTimings.MaxWriteDuration"/> passed between the journal write and its last link write.</item>
+/// MANIFEST_BLOB_UNKNOWN if any named digest is tombstoned; only then checks that the references exist and writes;
+/// and refuses itself (429) if more than <see cref="GcTimings.MaxWriteDuration"/> passed between the journal write
+/// and its last link write.</item>
 /// </list></para>
 ///
 /// <para><b>Why a PUT that is accepted never points at deleted content.</b> Take a digest X the PUT
