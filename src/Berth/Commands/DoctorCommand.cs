@@ -345,12 +345,17 @@ internal static class DoctorCommand
     }
 
     /// <summary>A live progress display on stderr when it is a terminal; nothing when stderr is redirected.</summary>
-    private static async Task<DoctorReport> ShowProgressAsync(Task<DoctorReport> scan, DoctorProgress progress, bool verifying)
+    private static Task<DoctorReport> ShowProgressAsync(Task<DoctorReport> scan, DoctorProgress progress, bool verifying) =>
+        Console.IsErrorRedirected || Environment.GetEnvironmentVariable("TERM") == "dumb"
+            ? scan
+            : RenderProgressAsync(scan, progress, verifying);
+
+    /// <summary>The progress display on a terminal. A method of its own, not inlined: a precompiled method loads the
+    /// types it refers to before it first runs, and a scan whose stderr is not a terminal (a script, a monitor)
+    /// then never loads Spectre.Console.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static async Task<DoctorReport> RenderProgressAsync(Task<DoctorReport> scan, DoctorProgress progress, bool verifying)
     {
-        if (Console.IsErrorRedirected || Environment.GetEnvironmentVariable("TERM") == "dumb")
-        {
-            return await scan.ConfigureAwait(false);
-        }
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         return await console.Progress()
             .AutoClear(true)
