@@ -36,7 +36,7 @@ public sealed partial class FileSystemDriver : IObjectAppender
         return Task.FromResult(true);
     }
 
-    private int OpenForAppend(string local, string path)
+    private static int OpenForAppend(string local, string path)
     {
         var fd = Native.openWithMode(local, Native.O_WRONLY | Native.O_APPEND | Native.O_CREAT | Native.O_CLOEXEC, Convert.ToInt32("666", 8));
         if (fd >= 0)

@@ -896,13 +896,13 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
 
         public const int EPERM = 1;
         public const int ENOENT = 2;
-        public const int EACCES = 13;
         public const int EINTR = 4;
+        public const int EACCES = 13;
+        public const int EEXIST = 17;
+        public const int EXDEV = 18;
         public const int ENOTDIR = 20;
         public const int EISDIR = 21;
         public const int EINVAL = 22;
-        public const int EEXIST = 17;
-        public const int EXDEV = 18;
         public const int ENOTEMPTY = 39;
 
         [LibraryImport("libc", EntryPoint = "rename", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]

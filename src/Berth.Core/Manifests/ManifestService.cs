@@ -146,7 +146,7 @@ public sealed partial class ManifestService(IStorageDriver driver, BlobService b
             admission.ThrowIfExpired();
             var currentLink = StoragePaths.TagCurrentLink(repository, tag);
             var indexLink = StoragePaths.TagIndexLink(repository, tag, digest);
-            if (await ExistsAsync(currentLink, cancellationToken).ConfigureAwait(false))
+            if (await driver.ExistsAsync(currentLink, cancellationToken).ConfigureAwait(false))
             {
                 // A tag moved: its current link and its new history link at once. Either can be durable without the
                 // other after a crash, and both point at durable content: neither state is a broken tag (doctor asks
@@ -314,19 +314,6 @@ public sealed partial class ManifestService(IStorageDriver driver, BlobService b
         LogBrokenManifest(logger, repository, reference, failureClass, path);
         return new RegistryException(RegistryErrorCode.ManifestUnknown, "manifest unknown: the stored image is broken",
             new { repository, reference, @class = failureClass, explanation, path });
-    }
-
-    private async Task<bool> ExistsAsync(string path, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await driver.StatAsync(path, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (PathNotFoundException)
-        {
-            return false;
-        }
     }
 
     private async Task TryDeleteAsync(string path, CancellationToken cancellationToken)

@@ -132,7 +132,7 @@ public static class Doctor
                     return "the link is gone";
                 }
                 var o = StoragePaths.ParseRepositoryObject(item.Repository ?? "", item.Root);
-                return link.IsOk && o.PathDigest == link.Digest && await ExistsAsync(driver, StoragePaths.BlobData(link.Digest), cancellationToken).ConfigureAwait(false)
+                return link.IsOk && o.PathDigest == link.Digest && await driver.ExistsAsync(StoragePaths.BlobData(link.Digest), cancellationToken).ConfigureAwait(false)
                     ? "the link is healthy now"
                     : null;
             }
@@ -174,18 +174,4 @@ public static class Doctor
                 return "nothing to do";
         }
     }
-
-    private static async Task<bool> ExistsAsync(IStorageDriver driver, string path, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await driver.StatAsync(path, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (PathNotFoundException)
-        {
-            return false;
-        }
-    }
-
 }
