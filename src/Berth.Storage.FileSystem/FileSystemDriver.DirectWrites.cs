@@ -38,37 +38,6 @@ public sealed partial class FileSystemDriver
     /// <summary>Bytes writers have written with O_DIRECT since the driver was created.</summary>
     public long DirectBytesWritten => Interlocked.Read(ref _directBytes);
 
-    /// <summary>Largest range one posix_fadvise(WILLNEED) reads: the kernel caps each call at the device's
-    /// read-ahead window (one call for a whole 64 MiB blob cached 8 MiB of it here), so the file is asked for in
-    /// pieces of this size.</summary>
-    internal const long ReadAheadStep = 4 * 1024 * 1024;
-
-    /// <summary>Starts reading the first <paramref name="length"/> bytes of the file into the page cache without
-    /// waiting for them (posix_fadvise WILLNEED, one call per <see cref="ReadAheadStep"/>).</summary>
-    private static void ReadAhead(SafeFileHandle handle, long length)
-    {
-        var added = false;
-        handle.DangerousAddRef(ref added);
-        try
-        {
-            var fd = (int)handle.DangerousGetHandle();
-            for (long offset = 0; offset < length; offset += ReadAheadStep)
-            {
-                if (Native.posix_fadvise(fd, offset, Math.Min(ReadAheadStep, length - offset), Native.POSIX_FADV_WILLNEED) != 0)
-                {
-                    break;
-                }
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
-        }
-    }
-
     private static int OpenDirect(string local)
     {
         if (!OperatingSystem.IsLinux())

@@ -911,11 +911,6 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
         public static unsafe partial nint read(int fd, byte* buffer, nint count);
 
-        public const int POSIX_FADV_WILLNEED = 3;
-
-        [LibraryImport("libc", EntryPoint = "posix_fadvise")]
-        public static partial int posix_fadvise(int fd, long offset, long length, int advice);
-
         [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
         public static unsafe partial nint pwrite(int fd, byte* buffer, nint count, long offset);
 
@@ -1052,12 +1047,6 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
                 if (sync)
                 {
                     Fsync(handle);
-                }
-                if (_size >= DirectMinimum && driver._directWrites)
-                {
-                    // Direct writes left the bytes out of the page cache: read them back in the background, as
-                    // a just-pushed blob is often pulled next (Distribution's writes leave it cached).
-                    ReadAhead(handle, _size);
                 }
             }
             finally
