@@ -38,6 +38,76 @@ public sealed partial class FileSystemDriver
     /// <summary>Bytes writers have written with O_DIRECT since the driver was created.</summary>
     public long DirectBytesWritten => Interlocked.Read(ref _directBytes);
 
+    /// <summary>Bytes the warmer asks the disk for at a time: an fsync issued meanwhile waits behind at most this
+    /// much queued reading.</summary>
+    internal const int WarmStep = 1024 * 1024;
+
+    private readonly System.Threading.Channels.Channel<(SafeFileHandle Handle, long Length)> _warming =
+        System.Threading.Channels.Channel.CreateBounded<(SafeFileHandle, long)>(new System.Threading.Channels.BoundedChannelOptions(64) { SingleReader = true });
+
+    private int _warmerStarted;
+
+    /// <summary>Reads a directly written file back into the page cache in the background (a just-pushed blob is often
+    /// pulled next, and Distribution's buffered writes leave it cached), one <see cref="WarmStep"/> at a time. Asking
+    /// for the whole file at once queued 64 MiB of reads on the device, and every fsync after them waited 35-40 ms
+    /// (docs/performance.md). Best effort: nothing is warmed when the queue is full or the file cannot be opened.</summary>
+    private void WarmLater(string local, long length)
+    {
+        SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(local, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return;
+        }
+        if (!_warming.Writer.TryWrite((handle, length)))
+        {
+            handle.Dispose();
+            return;
+        }
+        if (Interlocked.Exchange(ref _warmerStarted, 1) == 0)
+        {
+            _ = Task.Run(WarmAsync);
+        }
+    }
+
+    private async Task WarmAsync()
+    {
+        var probe = new byte[1];
+        await foreach (var (handle, length) in _warming.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            using (handle)
+            {
+                try
+                {
+                    Warm(handle, length, probe);
+                }
+                catch (IOException)
+                {
+                    // The file was truncated or the disk failed: a later read reports it where it matters.
+                }
+            }
+        }
+    }
+
+    private static void Warm(SafeFileHandle handle, long length, byte[] probe)
+    {
+        var fd = (int)handle.DangerousGetHandle();
+        // No read-ahead of the kernel's own on this descriptor: only the pieces asked for are in flight.
+        _ = Native.posix_fadvise(fd, 0, 0, Native.POSIX_FADV_RANDOM);
+        for (long offset = 0; offset < length; offset += WarmStep)
+        {
+            var end = Math.Min(offset + WarmStep, length);
+            if (Native.posix_fadvise(fd, offset, end - offset, Native.POSIX_FADV_WILLNEED) != 0)
+            {
+                return;
+            }
+            RandomAccess.Read(handle, probe, end - 1); // waits for the piece's last page
+        }
+    }
+
     private static int OpenDirect(string local)
     {
         if (!OperatingSystem.IsLinux())

@@ -911,6 +911,12 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
         public static unsafe partial nint read(int fd, byte* buffer, nint count);
 
+        public const int POSIX_FADV_RANDOM = 1;
+        public const int POSIX_FADV_WILLNEED = 3;
+
+        [LibraryImport("libc", EntryPoint = "posix_fadvise")]
+        public static partial int posix_fadvise(int fd, long offset, long length, int advice);
+
         [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
         public static unsafe partial nint pwrite(int fd, byte* buffer, nint count, long offset);
 
@@ -941,6 +947,7 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
         private long _writtenBack = RandomAccess.GetLength(handle);
         private DirectWriter? _direct;
         private bool _directTried;
+        private bool _wroteDirect;
         private bool _closed;
 
         public long Size => _size;
@@ -988,6 +995,7 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
                 }
                 var length = Math.Min(buffer.Length, DirectChunk) / DirectAlignment * DirectAlignment;
                 await _direct.WriteAsync(buffer[..length], _size).ConfigureAwait(false);
+                _wroteDirect = true;
                 _size += length;
                 _writtenBack = _size;
                 buffer = buffer[length..];
@@ -1047,6 +1055,10 @@ public sealed partial class FileSystemDriver : IStorageDriver, ILocalFileAccess
                 if (sync)
                 {
                     Fsync(handle);
+                }
+                if (_wroteDirect)
+                {
+                    driver.WarmLater(pending, _size);
                 }
             }
             finally
