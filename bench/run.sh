@@ -12,8 +12,9 @@
 # Both servers listen on 127.0.0.1 only and are stopped by PID when the script exits, failed or not.
 # Env: OUT (results folder, default ./bench/results/<time>), BENCH_DIR (storage parent, default
 # /var/tmp/berth-bench, wiped first and removed at the end unless KEEP_STORAGE=1: a --repeat 2 run writes
-# 30-50 GB), DIST_PORT (5100), BERTH_PORT (5101), NO_BUILD=1 (use the published
-# Berth in bench/.berth-publish, else the Release build of src/Berth, as scripts/test.sh's smoke does).
+# 30-50 GB), DIST_PORT (5100), BERTH_PORT (5101), PUBLISH_DIR (where Berth is published, default
+# bench/.berth-publish; scripts/test.sh's smoke publishes into TestResults), NO_BUILD=1 (use the Berth
+# already published there, else the Release build of src/Berth).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
@@ -65,7 +66,7 @@ dist_bin="$(command -v docker-registry)"
 mkdir -p "$OUT"
 rm -rf "$BENCH_DIR"; mkdir -p "$BENCH_DIR/distribution" "$BENCH_DIR/berth"
 # Berth as it is deployed: published (Release, ReadyToRun as src/Berth/Berth.csproj sets it).
-publish_dir="$repo/bench/.berth-publish"
+publish_dir="${PUBLISH_DIR:-$repo/bench/.berth-publish}"
 berth_dll="$publish_dir/berth.dll"
 if [ "${NO_BUILD:-0}" != 1 ]; then
   dotnet publish "$repo/src/Berth" -c Release -o "$publish_dir" -v quiet -nologo >/dev/null
