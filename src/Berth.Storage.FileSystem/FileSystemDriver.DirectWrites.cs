@@ -84,9 +84,10 @@ public sealed partial class FileSystemDriver
                 {
                     Warm(handle, length, probe);
                 }
-                catch (IOException)
+                catch (Exception)
                 {
-                    // The file was truncated or the disk failed: a later read reports it where it matters.
+                    // Best effort, and the reader must outlive any one file: a disk error, a truncated file or
+                    // anything else is reported by the read that needs the bytes, not here.
                 }
             }
         }
