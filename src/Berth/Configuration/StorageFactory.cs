@@ -40,7 +40,7 @@ public static class StorageFactory
             {
                 "filesystem" => new FileSystemDriver(settings.RootDirectory),
                 "inmemory" => new InMemoryDriver(),
-                "s3" => new S3Driver(settings.S3 ?? throw new ConfigException("storage.s3: the settings are missing")),
+                "s3" => CreateS3(settings),
                 var other => throw new ConfigException($"storage driver '{other}' is not one of filesystem, s3, inmemory"),
             };
         }
@@ -49,4 +49,10 @@ public static class StorageFactory
             throw new ConfigException(e.Message);
         }
     }
+
+    /// <summary>A method of its own, so that a filesystem or in-memory registry never loads the S3 driver and the AWS
+    /// SDK (3.7 MiB of resident assemblies in an idle <c>berth serve</c>).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static IStorageDriver CreateS3(StorageSettings settings) =>
+        new S3Driver(settings.S3 ?? throw new ConfigException("storage.s3: the settings are missing"));
 }
