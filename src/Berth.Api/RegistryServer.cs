@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Berth.Api.Catalog;
 using Berth.Api.Endpoints;
+using Berth.Api.Hosting;
 using Berth.Api.Logging;
 using Berth.Api.Middleware;
 using Berth.Core;
@@ -14,6 +15,7 @@ using Berth.Storage;
 using Berth.Storage.Layout;
 using Berth.Telemetry;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -46,6 +48,8 @@ public static class RegistryServer
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         }
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
+        // The socket transport takes its pool from the last registered factory (see LargeBlockMemoryPoolFactory).
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;

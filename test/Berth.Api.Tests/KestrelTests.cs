@@ -1,4 +1,7 @@
 using System.Net;
+using Berth.Api.Hosting;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Berth.Api.Tests;
 
@@ -65,6 +68,9 @@ public abstract class KestrelTests<TDriver> : RegistryTestBase<TDriver> where TD
             AssertStatus(HttpStatusCode.PartialContent, range);
             Assert.Equal(content[150_000..150_100], await range.Content.ReadAsByteArrayAsync());
         }
+        // The socket transport received into the server's 64 KiB blocks, not into its own 4 KiB pool.
+        var pools = Assert.IsType<LargeBlockMemoryPoolFactory>(Services.GetRequiredService<IMemoryPoolFactory<byte>>());
+        Assert.True(pools.BlocksAllocated > 0, "Kestrel did not take a block from the server's pool");
         using (var bad = await GetAsync($"/v2/{DeepRepo}/blobs/{digest}", ("Range", "bytes=300000-")))
         {
             AssertStatus(HttpStatusCode.RequestedRangeNotSatisfiable, bad);
