@@ -61,6 +61,16 @@ public sealed class LargeBlockMemoryPoolTests
     }
 
     [Fact]
+    public void BlocksReturnedAfterThePoolIsDisposed_AreNotKept()
+    {
+        var pool = new LargeBlockMemoryPool(4096, 16, TimeSpan.Zero);
+        var owner = pool.Rent();
+        pool.Dispose();
+        owner.Dispose();
+        Assert.Equal(0, pool.FreeBlocks);
+    }
+
+    [Fact]
     public void Eviction_ReleasesTheBlocksNoRentalNeededOverAWholeInterval()
     {
         using var pool = new LargeBlockMemoryPool(4096, 16, TimeSpan.Zero);
