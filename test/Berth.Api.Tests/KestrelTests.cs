@@ -114,3 +114,12 @@ public abstract class KestrelTests<TDriver> : RegistryTestBase<TDriver> where TD
 public sealed class KestrelTestsInMemory : KestrelTests<InMemoryDriverFactory>;
 
 public sealed class KestrelTestsFileSystem : KestrelTests<FileSystemDriverFactory>;
+
+/// <summary>The same over HTTPS: Kestrel decrypts into pipes of the server's memory pool too.</summary>
+public sealed class KestrelTlsTestsFileSystem : KestrelTests<FileSystemDriverFactory>
+{
+    protected override bool UseTls => true;
+
+    [Fact]
+    public void TheServer_ListensOnHttps() => Assert.Equal(Uri.UriSchemeHttps, Client.BaseAddress!.Scheme);
+}

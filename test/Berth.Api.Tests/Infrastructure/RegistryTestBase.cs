@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Berth.Core;
@@ -44,6 +46,12 @@ public abstract class RegistryTestBase<TDriver> : IAsyncLifetime where TDriver :
     /// HTTP framing (HEAD, 204, sendfile) that only a real server enforces.</summary>
     protected virtual bool UseKestrel => false;
 
+    /// <summary>With <see cref="UseKestrel"/>: serve HTTPS with a self-signed certificate made for the test (the
+    /// configuration's <c>http.tls.certificate</c> and <c>http.tls.key</c> PEM files).</summary>
+    protected virtual bool UseTls => false;
+
+    private string? _tlsDirectory;
+
     /// <summary>Reconcile the catalog index in the background at start-up, as <c>berth serve</c> does. Tests of the
     /// index turn it off and reconcile when they mean to.</summary>
     protected virtual bool ReconcileCatalogAtStart => true;
@@ -54,7 +62,12 @@ public abstract class RegistryTestBase<TDriver> : IAsyncLifetime where TDriver :
     public async Task InitializeAsync()
     {
         Storage = new RecordingStorageDriver(_factory.Create());
-        var options = new ServerOptions { Registry = Options, MetricsEnabled = false, LogLevel = LogLevel.None, Listen = "127.0.0.1:0", CatalogReconcileAtStart = ReconcileCatalogAtStart };
+        var (certificate, certificateFile, keyFile) = UseTls ? CreateCertificate() : default;
+        var options = new ServerOptions
+        {
+            Registry = Options, MetricsEnabled = false, LogLevel = LogLevel.None, Listen = "127.0.0.1:0", CatalogReconcileAtStart = ReconcileCatalogAtStart,
+            TlsCertificate = certificateFile, TlsKey = keyFile,
+        };
         _app = RegistryServer.Build(options, Storage, b =>
         {
             if (!UseKestrel)
@@ -67,11 +80,33 @@ public abstract class RegistryTestBase<TDriver> : IAsyncLifetime where TDriver :
         if (UseKestrel)
         {
             var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-            Client = new HttpClient(new ConformanceCheckingHandler { InnerHandler = new SocketsHttpHandler { UseProxy = false } }) { BaseAddress = new Uri(address) };
+            var sockets = new SocketsHttpHandler { UseProxy = false };
+            if (certificate is not null)
+            {
+                // Trust exactly the certificate this test made.
+                sockets.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null && presented.GetCertHashString() == certificate.GetCertHashString();
+            }
+            Client = new HttpClient(new ConformanceCheckingHandler { InnerHandler = sockets }) { BaseAddress = new Uri(address) };
             return;
         }
         var server = _app.GetTestServer();
         Client = new HttpClient(new ConformanceCheckingHandler { InnerHandler = server.CreateHandler() }) { BaseAddress = server.BaseAddress };
+    }
+
+    private (X509Certificate2? Certificate, string? CertificateFile, string? KeyFile) CreateCertificate()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        _tlsDirectory = Directory.CreateTempSubdirectory("berth-tls-").FullName;
+        var certificateFile = Path.Combine(_tlsDirectory, "cert.pem");
+        var keyFile = Path.Combine(_tlsDirectory, "key.pem");
+        File.WriteAllText(certificateFile, certificate.ExportCertificatePem());
+        File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem());
+        return (certificate, certificateFile, keyFile);
     }
 
     public virtual async Task DisposeAsync()
@@ -83,6 +118,10 @@ public abstract class RegistryTestBase<TDriver> : IAsyncLifetime where TDriver :
             await _app.DisposeAsync();
         }
         _factory.Dispose();
+        if (_tlsDirectory is not null)
+        {
+            Directory.Delete(_tlsDirectory, recursive: true);
+        }
     }
 
     // ---- requests ----
