@@ -51,6 +51,7 @@ public abstract class RegistryTestBase<TDriver> : IAsyncLifetime where TDriver :
     protected virtual bool UseTls => false;
 
     private string? _tlsDirectory;
+    private X509Certificate2? _certificate;
 
     /// <summary>Reconcile the catalog index in the background at start-up, as <c>berth serve</c> does. Tests of the
     /// index turn it off and reconcile when they mean to.</summary>
@@ -62,7 +63,7 @@ public abstract class RegistryTestBase<TDriver> : IAsyncLifetime where TDriver :
     public async Task InitializeAsync()
     {
         Storage = new RecordingStorageDriver(_factory.Create());
-        var (certificate, certificateFile, keyFile) = UseTls ? CreateCertificate() : default;
+        var (certificateFile, keyFile) = UseTls ? CreateCertificate() : default;
         var options = new ServerOptions
         {
             Registry = Options, MetricsEnabled = false, LogLevel = LogLevel.None, Listen = "127.0.0.1:0", CatalogReconcileAtStart = ReconcileCatalogAtStart,
@@ -81,7 +82,7 @@ public abstract class RegistryTestBase<TDriver> : IAsyncLifetime where TDriver :
         {
             var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
             var sockets = new SocketsHttpHandler { UseProxy = false };
-            if (certificate is not null)
+            if (_certificate is { } certificate)
             {
                 // Trust exactly the certificate this test made.
                 sockets.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null && presented.GetCertHashString() == certificate.GetCertHashString();
@@ -93,20 +94,20 @@ public abstract class RegistryTestBase<TDriver> : IAsyncLifetime where TDriver :
         Client = new HttpClient(new ConformanceCheckingHandler { InnerHandler = server.CreateHandler() }) { BaseAddress = server.BaseAddress };
     }
 
-    private (X509Certificate2? Certificate, string? CertificateFile, string? KeyFile) CreateCertificate()
+    private (string? CertificateFile, string? KeyFile) CreateCertificate()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
         names.AddIpAddress(IPAddress.Loopback);
         request.CertificateExtensions.Add(names.Build());
-        var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        _certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
         _tlsDirectory = Directory.CreateTempSubdirectory("berth-tls-").FullName;
         var certificateFile = Path.Combine(_tlsDirectory, "cert.pem");
         var keyFile = Path.Combine(_tlsDirectory, "key.pem");
-        File.WriteAllText(certificateFile, certificate.ExportCertificatePem());
+        File.WriteAllText(certificateFile, _certificate.ExportCertificatePem());
         File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem());
-        return (certificate, certificateFile, keyFile);
+        return (certificateFile, keyFile);
     }
 
     public virtual async Task DisposeAsync()
@@ -118,6 +119,7 @@ public abstract class RegistryTestBase<TDriver> : IAsyncLifetime where TDriver :
             await _app.DisposeAsync();
         }
         _factory.Dispose();
+        _certificate?.Dispose();
         if (_tlsDirectory is not null)
         {
             Directory.Delete(_tlsDirectory, recursive: true);
