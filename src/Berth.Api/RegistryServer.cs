@@ -120,12 +120,8 @@ public static class RegistryServer
         if (options.MetricsEnabled)
         {
             // Storage latency is measured with System.Diagnostics.Metrics (Berth.Storage has no Prometheus
-            // dependency); the adapter publishes those instruments next to the registry's own.
-            var adapter = MeterAdapter.StartListening(new MeterAdapterOptions
-            {
-                InstrumentFilterPredicate = instrument => instrument.Meter.Name.StartsWith("Berth", StringComparison.Ordinal),
-            });
-            app.Lifetime.ApplicationStopped.Register(adapter.Dispose);
+            // dependency); this publishes those instruments next to the registry's own, and nothing per request else.
+            RegistryMetrics.StartExporting();
             app.Use(async (context, next) =>
             {
                 if (context.Request.Path == "/metrics")
