@@ -21,15 +21,7 @@ public sealed partial class MetricsTests
     {
         // A driver name of its own: the Prometheus registry is process-wide, and other tests use storage too.
         var driver = new CountingDriver(new InMemoryDriver(), "metrics-test-" + Guid.NewGuid().ToString("N")[..8]);
-        await using var app = RegistryServer.Build(
-            new ServerOptions { MetricsEnabled = true, LogLevel = LogLevel.None, Listen = "127.0.0.1:0", CatalogReconcileAtStart = false },
-            new InstrumentedStorageDriver(driver),
-            b =>
-            {
-                b.WebHost.UseTestServer();
-                b.Logging.ClearProviders();
-            });
-        await app.StartAsync();
+        await using var app = await StartAsync(driver);
         using var client = app.GetTestClient();
 
         await PushBlobAsync(client, 1);
@@ -53,15 +45,7 @@ public sealed partial class MetricsTests
     [Fact]
     public async Task Scrapes_ExportBerthRuntimeAndProcessMetrics_AndNoFrameworkMeters()
     {
-        await using var app = RegistryServer.Build(
-            new ServerOptions { MetricsEnabled = true, LogLevel = LogLevel.None, Listen = "127.0.0.1:0", CatalogReconcileAtStart = false },
-            new InstrumentedStorageDriver(new InMemoryDriver()),
-            b =>
-            {
-                b.WebHost.UseTestServer();
-                b.Logging.ClearProviders();
-            });
-        await app.StartAsync();
+        await using var app = await StartAsync(new InMemoryDriver());
         using var client = app.GetTestClient();
 
         await PushBlobAsync(client, 1);
@@ -79,6 +63,21 @@ public sealed partial class MetricsTests
         Assert.DoesNotContain(families, f => f.StartsWith("system_net_", StringComparison.Ordinal));
         // The runtime's EventCounters (system_runtime_cpu_usage, ...) duplicate its meter and need an EventListener.
         Assert.DoesNotContain(families, f => f.StartsWith("system_runtime_", StringComparison.Ordinal) && !f.StartsWith("system_runtime_dotnet_", StringComparison.Ordinal));
+    }
+
+    /// <summary>A test-host server with metrics on, over the driver wrapped as `berth serve` wraps it.</summary>
+    private static async Task<WebApplication> StartAsync(IStorageDriver driver)
+    {
+        var app = RegistryServer.Build(
+            new ServerOptions { MetricsEnabled = true, LogLevel = LogLevel.None, Listen = "127.0.0.1:0", CatalogReconcileAtStart = false },
+            new InstrumentedStorageDriver(driver),
+            b =>
+            {
+                b.WebHost.UseTestServer();
+                b.Logging.ClearProviders();
+            });
+        await app.StartAsync();
+        return app;
     }
 
     private static async Task PushBlobAsync(HttpClient client, int i)
