@@ -120,7 +120,8 @@ public static class RegistryServer
         if (options.MetricsEnabled)
         {
             // Storage latency is measured with System.Diagnostics.Metrics (Berth.Storage has no Prometheus
-            // dependency); this publishes those instruments next to the registry's own, and nothing per request else.
+            // dependency); this publishes those instruments next to the registry's own, and adds no listener to
+            // ASP.NET Core's per-request instruments.
             RegistryMetrics.StartExporting();
             app.Use(async (context, next) =>
             {
