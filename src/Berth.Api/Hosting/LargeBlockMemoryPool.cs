@@ -9,8 +9,8 @@ namespace Berth.Api.Hosting;
 /// The transport asks the operating system for at most one block per receive call, so with 4 KiB blocks a pushed
 /// layer arrived in 4 KiB reads, each waking a thread-pool worker: <c>strace -c</c> of the server during one
 /// skopeo push of a 4 x 64 MiB image counted 132,000 recvfrom and 67,000 futex calls; with 64 KiB blocks 9,300
-/// and 22,000 (side by side without strace: the registry's CPU 10-13 % lower over the benchmark's push phases,
-/// 64 MiB pushes about +20 %). The server registers this factory as the <see cref="IMemoryPoolFactory{T}"/> that
+/// and 22,000 (side by side without strace: the registry's CPU 10-14 % lower over the benchmark's push phases,
+/// 64 MiB pushes +6 to +21 % depending on the run and the number of streams; docs/performance.md). The server registers this factory as the <see cref="IMemoryPoolFactory{T}"/> that
 /// the socket transport takes its pool from.
 /// </summary>
 public sealed class LargeBlockMemoryPoolFactory : IMemoryPoolFactory<byte>
